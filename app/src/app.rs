@@ -1,0 +1,55 @@
+//! The HTML shell and the router.
+
+use crate::pages::{
+    AccountPage, InvoicePage, LinkPage, NotFound, PaymentsPage, PortalHomePage, ReceiptPage, SettingsPage,
+    SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="referrer" content="same-origin"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/settle.css"/>
+        <Title text="Settle"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=SiteHome/>
+                <Route path=path!("/p/:slug") view=PortalHomePage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/l/:token") view=LinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/invoices/:id") view=InvoicePage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/payments") view=PaymentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/payments/:id") view=ReceiptPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/account/settings") view=SettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/account/verify") view=VerifyPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/sign-in/code") view=SignInCodePage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/s/:token") view=SignInLinkPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,20 @@
+//! Settle's Leptos crate: pages, components, server functions and the types
+//! they share. Built twice: with `ssr` into the server, with `hydrate` into the
+//! wasm bundle. Everything that needs the database, the clock or secrets lives
+//! under [`server`], which only exists with `ssr`.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod pages;
+pub mod types;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

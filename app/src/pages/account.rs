@@ -1,0 +1,269 @@
+use super::{loading, param, signed_in_page_error};
+use crate::api::load_account;
+use crate::components::BrandedLayout;
+use crate::types::{AccountSecurity, AccountView, OpenInvoice};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// How the invoice table is ordered; carried in `?sort=` so it works as a
+/// plain link without JavaScript and as in-page navigation with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    DueDate,
+    AmountDue,
+}
+
+impl SortKey {
+    fn from_query(v: Option<String>) -> SortKey {
+        match v.as_deref() {
+            Some("amount") => SortKey::AmountDue,
+            _ => SortKey::DueDate,
+        }
+    }
+
+    fn query_value(&self) -> &'static str {
+        match self {
+            SortKey::DueDate => "due",
+            SortKey::AmountDue => "amount",
+        }
+    }
+}
+
+/// Oldest due first, or largest amount first (ties: oldest due first).
+pub fn sort_invoices(rows: &mut [OpenInvoice], key: SortKey) {
+    match key {
+        SortKey::DueDate => rows.sort_by(|a, b| a.due_on.cmp(&b.due_on).then_with(|| a.number.cmp(&b.number))),
+        SortKey::AmountDue => {
+            rows.sort_by(|a, b| b.amount_due.minor.cmp(&a.amount_due.minor).then_with(|| a.due_on.cmp(&b.due_on)))
+        }
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let slug = param("slug");
+    let account = Resource::new(move || slug.get(), load_account);
+    view! {
+        <Suspense fallback=loading>
+            {move || {
+                let slug = slug.get();
+                Suspend::new(async move {
+                    match account.await {
+                        Ok(view) => view! { <Account view/> }.into_any(),
+                        Err(e) => signed_in_page_error(&slug, e),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Account(view: AccountView) -> impl IntoView {
+    let query = use_query_map();
+    let sort = move || SortKey::from_query(query.read().get("sort"));
+    let b = view.branding.clone();
+    let base = format!("{}/account", b.portal_home());
+    let sign_out = format!("{}/sign-out", b.portal_home());
+    let title = format!("Your account · {}", b.display_name);
+    let invoices = view.invoices.clone();
+    let has_invoices = !invoices.is_empty();
+    let count = invoices.len();
+
+    let sort_link = move |key: SortKey, label: &'static str| {
+        let href = format!("{base}?sort={}", key.query_value());
+        let current = move || if sort() == key { Some("true") } else { None };
+        view! {
+            // A plain link: the router turns it into in-page navigation once
+            // hydrated; without JavaScript the server sorts.
+            <a href=href class="sort__option" aria-current=current>{label}</a>
+        }
+    };
+
+    let invoice_base = format!("{}/invoices", b.portal_home());
+    let locale = view.locale.clone();
+    let rows = move || {
+        let invoice_base = invoice_base.clone();
+        let locale = locale.clone();
+        let mut rows = invoices.clone();
+        sort_invoices(&mut rows, sort());
+        rows.into_iter()
+            .map(move |inv| {
+                let status = inv.status_text();
+                view! {
+                    <tr data-invoice=inv.number.clone()>
+                        <th scope="row"><a href=format!("{invoice_base}/{}", inv.id)>{inv.number.clone()}</a></th>
+                        <td><time datetime=inv.issued_on.clone()>{inv.issued_on_display.clone()}</time></td>
+                        <td><time datetime=inv.due_on.clone()>{inv.due_on_display.clone()}</time></td>
+                        <td class="num">{inv.amount_due.display_in(&locale)}</td>
+                        <td><span class=inv.status.css_class()>{status}</span></td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <Title text=title/>
+        <BrandedLayout branding=b.clone()>
+            <section class="summary" aria-labelledby="balance-heading">
+                <p class="muted">
+                    "Signed in as " <strong>{view.customer_name.clone()}</strong> " · " {view.customer_email.clone()}
+                </p>
+                <h1 id="balance-heading">"Balance due"</h1>
+                {if has_invoices {
+                    view.balance.iter().map(|line| {
+                        let overdue = (line.overdue.minor > 0)
+                            .then(|| format!(" · {} overdue", line.overdue.display_in(&view.locale)));
+                        let invoices_word = if line.invoice_count == 1 { "open invoice" } else { "open invoices" };
+                        view! {
+                            <p class="balance" data-testid="balance-total">{line.total.display_in(&view.locale)}</p>
+                            <p class="balance__detail">
+                                {line.invoice_count} " " {invoices_word} {overdue}
+                            </p>
+                        }
+                    }).collect_view().into_any()
+                } else {
+                    view! {
+                        <p class="balance" data-testid="balance-total">"Nothing due"</p>
+                        <p class="balance__detail">"You're all paid up. Thank you!"</p>
+                    }.into_any()
+                }}
+            </section>
+            {has_invoices.then(move || view! {
+                <section class="invoices" aria-labelledby="invoices-heading">
+                    <div class="invoices__head">
+                        <h2 id="invoices-heading">"Open invoices"</h2>
+                        <nav class="sort" aria-label="Sort invoices">
+                            <span class="sort__label">"Sort by"</span>
+                            {sort_link(SortKey::DueDate, "Due date")}
+                            {sort_link(SortKey::AmountDue, "Amount due")}
+                        </nav>
+                    </div>
+                    <div class="table-wrap">
+                        <table class="invoice-table">
+                            <caption class="visually-hidden">
+                                {count} " open invoices; dates in " {view.time_zone.clone()}
+                            </caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Invoice"</th>
+                                    <th scope="col">"Issued"</th>
+                                    <th scope="col">"Due"</th>
+                                    <th scope="col" class="num">"Amount due"</th>
+                                    <th scope="col">"Status"</th>
+                                </tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                    <p class="muted small">"Dates are shown in your time zone (" {view.time_zone.clone()} ")."</p>
+                </section>
+            })}
+            <nav class="no-print account-links" aria-label="Your account">
+                <a href=format!("{}/payments", b.portal_home())>"Payment history"</a>
+                <a href=format!("{}/account/settings", b.portal_home())>"Contact details and preferences"</a>
+            </nav>
+            <PasswordSection security=view.security.clone() portal_home=b.portal_home()/>
+            <form method="post" action=sign_out class="sign-out">
+                <button type="submit" class="button button--secondary">"Sign out"</button>
+            </form>
+        </BrandedLayout>
+    }
+}
+
+/// Set or change the password (see `account_security` for the rules).
+#[component]
+fn PasswordSection(security: AccountSecurity, portal_home: String) -> impl IntoView {
+    let query = use_query_map();
+    let saved = move || query.read().get("password").as_deref() == Some("saved");
+    let error = move || {
+        query.read().get("password_error").map(|code| match code.as_str() {
+            "current" => "Your current password isn't right.",
+            "stepup" => "For your security, sign in with an emailed code first, then set your password.",
+            "mismatch" => "The two new passwords don't match.",
+            "short" => "Use at least 8 characters.",
+            "long" => "Use at most 128 characters.",
+            "common" => "That password is too common or easy to guess. Try a few unrelated words together.",
+            "personal" => "Don't use your name or email address as your password.",
+            "limited" => "Too many attempts. Please wait 15 minutes and try again.",
+            _ => "We couldn't save that password. Please try again.",
+        })
+    };
+    let action = format!("{portal_home}/account/password");
+    let sign_in = format!("{portal_home}/sign-in");
+    let form = if security.has_password || security.recent_email_proof {
+        let (label, button) =
+            if security.has_password { ("New password", "Change password") } else { ("Password", "Set password") };
+        view! {
+            <form method="post" action=action class="stack">
+                {(security.has_password && !security.recent_email_proof).then(|| view! {
+                    <label for="current-password">"Current password"</label>
+                    <input id="current-password" name="current_password" type="password"
+                        autocomplete="current-password" required class="input"/>
+                })}
+                <label for="new-password">{label}</label>
+                <input id="new-password" name="new_password" type="password" autocomplete="new-password"
+                    minlength="8" maxlength="128" required class="input" aria-describedby="password-rules"/>
+                <p id="password-rules" class="muted small">"At least 8 characters; not a common password or your name."</p>
+                <label for="confirm-password">"Type it again"</label>
+                <input id="confirm-password" name="confirm_password" type="password" autocomplete="new-password"
+                    required class="input"/>
+                <button type="submit" class="button button--secondary">{button}</button>
+            </form>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p>
+                "You can sign in with a code we email you. To also set a password, first "
+                <a href=sign_in>"sign in with an emailed code"</a> "."
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <section id="security" class="panel" aria-labelledby="security-heading">
+            <h2 id="security-heading">"Password"</h2>
+            <p class="muted">
+                {if security.has_password { "You can sign in with your email and password." } else { "No password set." }}
+            </p>
+            {move || saved().then(|| view! { <p class="notice notice--ok" role="status">"Your password is saved."</p> })}
+            {move || error().map(|m| view! { <p class="notice notice--error" role="alert">{m}</p> })}
+            {form}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Currency, InvoiceStatusLabel, Money};
+
+    fn inv(number: &str, due: &str, minor: i64) -> OpenInvoice {
+        OpenInvoice {
+            id: number.into(),
+            number: number.into(),
+            issued_on: "2026-01-01".into(),
+            due_on: due.into(),
+            issued_on_display: String::new(),
+            due_on_display: String::new(),
+            total: Money::new(minor, Currency::USD),
+            amount_due: Money::new(minor, Currency::USD),
+            days_overdue: 0,
+            status: InvoiceStatusLabel::Overdue,
+        }
+    }
+
+    #[test]
+    fn sorts_by_due_date_or_by_amount() {
+        let mut rows = vec![inv("A", "2026-03-01", 100), inv("B", "2026-01-01", 50), inv("C", "2026-02-01", 900)];
+        sort_invoices(&mut rows, SortKey::DueDate);
+        assert_eq!(rows.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(), ["B", "C", "A"]);
+        sort_invoices(&mut rows, SortKey::AmountDue);
+        assert_eq!(rows.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(), ["C", "A", "B"]);
+        assert_eq!(SortKey::from_query(Some("amount".into())), SortKey::AmountDue);
+        assert_eq!(SortKey::from_query(Some("bogus".into())), SortKey::DueDate);
+    }
+}

@@ -1,0 +1,60 @@
+//! One module per route.
+
+mod account;
+mod home;
+mod invoice;
+mod link;
+mod not_found;
+mod portal_home;
+mod settings;
+mod sign_in;
+
+pub use account::AccountPage;
+pub use home::SiteHome;
+pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};
+pub use link::LinkPage;
+pub use not_found::NotFound;
+pub use portal_home::PortalHomePage;
+pub use settings::{SettingsPage, VerifyPage};
+pub use sign_in::{SignInCodePage, SignInLinkPage, SignInPage};
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// A route parameter as a reactive string ("" when absent).
+pub(crate) fn param(name: &'static str) -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get(name).unwrap_or_default())
+}
+
+/// Shown while a page's data loads (only ever seen after hydration: the
+/// server waits for the data before sending the page).
+pub(crate) fn loading() -> impl IntoView {
+    view! { <p class="loading" role="status">"Loading…"</p> }
+}
+
+/// What a page for signed-in customers shows when its data can't be had:
+/// back to the portal's front door when signed out, "not found" for
+/// another customer's (or a garbled) id, otherwise the error in words.
+pub(crate) fn signed_in_page_error(slug: &str, err: crate::types::PortalError) -> AnyView {
+    use crate::types::PortalError;
+    match err {
+        PortalError::NotSignedIn => {
+            view! { <leptos_router::components::Redirect path=format!("/p/{slug}")/> }.into_any()
+        }
+        PortalError::NotFound => view! { <NotFound/> }.into_any(),
+        e => load_failed(e),
+    }
+}
+
+/// A failed load, in words a customer can act on.
+pub(crate) fn load_failed(err: crate::types::PortalError) -> AnyView {
+    crate::components::set_http_status(500);
+    view! {
+        <crate::components::PlainLayout>
+            <h1>"We couldn't load this page"</h1>
+            <p>{err.to_string()}</p>
+        </crate::components::PlainLayout>
+    }
+    .into_any()
+}

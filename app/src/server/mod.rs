@@ -1,0 +1,25 @@
+//! Server-only code: database, clock, tokens, sessions, repositories.
+//! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
+
+pub mod account_security;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod history;
+pub mod ids;
+pub mod mail;
+pub mod passwords;
+pub mod portal;
+pub mod portal_session;
+pub mod promises;
+pub mod repo;
+pub mod session_store;
+pub mod settings;
+pub mod sign_in;
+pub mod state;
+pub mod tokens;
+
+pub use clock::{Clock, ManualClock, SystemClock, UtcMillis};
+pub use db::{Backend, Db};
+pub use error::AppError;
+pub use state::AppState;

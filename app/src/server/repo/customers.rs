@@ -1,0 +1,138 @@
+use crate::server::ids::{CustomerId, MerchantId};
+use crate::server::UtcMillis;
+use sqlx::any::AnyExecutor;
+use sqlx::AnyPool;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CustomerRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub external_ref: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub time_zone: String,
+    pub locale: String,
+    pub status: String,
+    pub autopay_enabled: i64,
+    pub created_at: i64,
+}
+
+impl CustomerRow {
+    pub fn customer_id(&self) -> CustomerId {
+        CustomerId::from_trusted(self.id.clone())
+    }
+
+    /// "Dana" from "Dana Whitfield"; the whole name if it has one word.
+    pub fn first_name(&self) -> &str {
+        self.name.split_whitespace().next().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCustomer {
+    pub external_ref: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub time_zone: String,
+    pub locale: String,
+    pub autopay_enabled: bool,
+}
+
+const COLUMNS: &str =
+    "id, merchant_id, external_ref, name, email, phone, time_zone, locale, status, autopay_enabled, created_at";
+
+pub async fn insert<'c>(
+    ex: impl AnyExecutor<'c>,
+    merchant: &MerchantId,
+    c: &NewCustomer,
+    now: UtcMillis,
+) -> Result<CustomerId, sqlx::Error> {
+    let id = CustomerId::new();
+    sqlx::query(
+        "INSERT INTO customers (id, merchant_id, external_ref, name, email, phone, time_zone, locale, \
+         autopay_enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(id.as_str())
+    .bind(merchant.as_str())
+    .bind(&c.external_ref)
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.time_zone)
+    .bind(&c.locale)
+    .bind(c.autopay_enabled as i64)
+    .bind(now.0)
+    .execute(ex)
+    .await?;
+    Ok(id)
+}
+
+/// A customer of this merchant; another merchant's customer id finds nothing.
+pub async fn find(pool: &AnyPool, merchant: &MerchantId, id: &CustomerId) -> Result<Option<CustomerRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE merchant_id = $1 AND id = $2"))
+        .bind(merchant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn find_by_external_ref(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+    external_ref: &str,
+) -> Result<Option<CustomerRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE merchant_id = $1 AND external_ref = $2"))
+        .bind(merchant.as_str())
+        .bind(external_ref)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Case-insensitive lookup by email within one merchant.
+pub async fn find_by_email(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+    email: &str,
+) -> Result<Option<CustomerRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE merchant_id = $1 AND lower(email) = lower($2) ORDER BY created_at LIMIT 1"
+    ))
+    .bind(merchant.as_str())
+    .bind(email.trim())
+    .fetch_optional(pool)
+    .await
+}
+
+/// The customer's password hash, if one is set.
+pub async fn password_hash(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+    id: &CustomerId,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT password_hash FROM customers WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.and_then(|(h,)| h))
+}
+
+pub async fn set_password_hash(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+    id: &CustomerId,
+    hash: &str,
+    now: UtcMillis,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE customers SET password_hash = $1, updated_at = $2 WHERE merchant_id = $3 AND id = $4")
+        .bind(hash)
+        .bind(now.0)
+        .bind(merchant.as_str())
+        .bind(id.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! The one application state, handed to axum handlers (via `FromRef`) and to
+//! server functions (via Leptos context).
+
+use super::{Clock, Db};
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct PortalSettings {
+    /// Public origin links are built from, e.g. `https://pay.example.com`.
+    pub base_url: String,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub leptos_options: LeptosOptions,
+    pub portal: Arc<PortalSettings>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("db", &self.db).field("portal", &self.portal).finish_non_exhaustive()
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

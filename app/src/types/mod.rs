@@ -1,0 +1,20 @@
+//! Types shared by the server and the browser: what crosses a server function.
+
+pub mod account;
+pub mod branding;
+pub mod error;
+pub mod invoice;
+pub mod link;
+pub mod locale;
+pub mod money;
+pub mod settings;
+pub mod sign_in;
+
+pub use account::{AccountSecurity, AccountView, BalanceLine, InvoiceStatusLabel, OpenInvoice};
+pub use branding::{Branding, PortalHome};
+pub use error::PortalError;
+pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};
+pub use link::LinkStatus;
+pub use money::{Currency, Money};
+pub use settings::{CardView, SettingsView};
+pub use sign_in::{SignInLinkView, SignInPending};

@@ -1,0 +1,34 @@
+use super::Branding;
+use serde::{Deserialize, Serialize};
+
+/// The contact details and preferences page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub branding: Branding,
+    pub email: String,
+    pub phone: String,
+    pub time_zone: String,
+    /// Formatting of amounts and dates, e.g. "en-GB".
+    pub locale: String,
+    /// (code, name) the customer can pick from.
+    pub locales: Vec<(String, String)>,
+    pub email_reminders: bool,
+    pub sms_reminders: bool,
+    /// Proved identity again recently: may change email and phone.
+    pub stepped_up: bool,
+    pub has_password: bool,
+    pub time_zones: Vec<String>,
+    pub cards: Vec<CardView>,
+}
+
+/// A saved card as the gateway describes it (never a number).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CardView {
+    pub id: String,
+    /// "Visa ending 4242"
+    pub label: String,
+    /// "11/2026"
+    pub expires: String,
+    pub expired: bool,
+    pub is_default: bool,
+}

@@ -1,0 +1,48 @@
+// Shared browser plumbing: Debian's Chromium through playwright-core, and
+// axe-core injected from node_modules (nothing is downloaded).
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
+
+const require = createRequire(import.meta.url);
+
+export const BASE = process.env.E2E_BASE ?? 'http://127.0.0.1:3000';
+export const LINK = process.env.E2E_LINK; // path of a demo access link
+export const SHOTS = process.env.E2E_SHOTS ?? '../target/e2e-screenshots';
+
+export async function launch(options = {}) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    ...options,
+  });
+}
+
+/** Collects console errors and failed requests so a test can assert none happened. */
+export function watchProblems(page) {
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  return problems;
+}
+
+/** Runs axe-core on the current page; fails on serious or critical violations. */
+export async function assertAccessible(page, label) {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const summary = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(summary, [], `${label}: accessibility violations`);
+}
+
+/** "$1,234.56" -> 123456 (minor units; the demo is in USD). */
+export function cents(text) {
+  const m = text.replace(/[^0-9.\-]/g, '');
+  const [whole, frac = ''] = m.split('.');
+  return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+}

@@ -1,0 +1,352 @@
+//! Settings: built-in defaults, then an optional TOML file, then the
+//! environment (`SETTLE_*`, plus the conventional `DATABASE_URL`). Any bad
+//! value stops startup with a message that names the setting.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Every environment variable Settle reads, and its key in the TOML file.
+const SETTINGS: &[(&str, &str)] = &[
+    ("SETTLE_DATABASE_URL", "database_url"),
+    ("SETTLE_DATA_DIR", "data_dir"),
+    ("SETTLE_LISTEN", "listen"),
+    ("SETTLE_BASE_URL", "base_url"),
+    ("SETTLE_SITE_ROOT", "site_root"),
+    ("SETTLE_LOG", "log"),
+    ("SETTLE_DB_MAX_CONNECTIONS", "db_max_connections"),
+    ("SETTLE_SMTP_URL", "smtp_url"),
+    ("SETTLE_MAIL_FROM", "mail_from"),
+];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`; secret (may hold a password): never log it whole.
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Public origin, e.g. `https://pay.example.com`; links in messages use it.
+    pub base_url: url::Url,
+    pub site_root: String,
+    pub log: String,
+    pub db_max_connections: u32,
+    /// `smtp://…` / `smtps://…`; secret (may hold a password). None: emails
+    /// stay in the database outbox (demo mode).
+    pub smtp_url: Option<String>,
+    /// Sender address; the merchant's name is used as the display name.
+    pub mail_from: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("invalid {setting} = {value:?}: {reason}")]
+    Invalid { setting: String, value: String, reason: String },
+    #[error("unknown setting {0}; known settings: {known}", known = known_env_names())]
+    UnknownEnv(String),
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+fn known_env_names() -> String {
+    let mut names: Vec<&str> = SETTINGS.iter().map(|(env, _)| *env).collect();
+    names.push("SETTLE_CONFIG");
+    names.join(", ")
+}
+
+/// The file's shape; unknown keys are errors (a typo must not be ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    listen: Option<String>,
+    base_url: Option<String>,
+    site_root: Option<String>,
+    log: Option<String>,
+    db_max_connections: Option<toml::Value>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+}
+
+impl FileSettings {
+    fn get(&self, key: &str) -> Option<String> {
+        match key {
+            "database_url" => self.database_url.clone(),
+            "data_dir" => self.data_dir.clone(),
+            "listen" => self.listen.clone(),
+            "base_url" => self.base_url.clone(),
+            "site_root" => self.site_root.clone(),
+            "log" => self.log.clone(),
+            "smtp_url" => self.smtp_url.clone(),
+            "mail_from" => self.mail_from.clone(),
+            "db_max_connections" => self.db_max_connections.as_ref().map(|v| match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// One raw value and where it came from, for error messages.
+struct Raw {
+    value: String,
+    source: String,
+}
+
+impl Config {
+    /// Reads the real process environment and, if `SETTLE_CONFIG` or
+    /// `file` names one, a TOML file.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Config::from_sources(&env, file)
+    }
+
+    pub fn from_sources(env: &HashMap<String, String>, file: Option<&Path>) -> Result<Config, ConfigError> {
+        for name in env.keys().filter(|k| k.starts_with("SETTLE_")) {
+            if name != "SETTLE_CONFIG" && !SETTINGS.iter().any(|(e, _)| e == name) {
+                return Err(ConfigError::UnknownEnv(name.clone()));
+            }
+        }
+        let file_path = file.map(Path::to_path_buf).or_else(|| env.get("SETTLE_CONFIG").map(PathBuf::from));
+        let file_settings = match &file_path {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let raw = |env_name: &str| -> Option<Raw> {
+            let key = SETTINGS.iter().find(|(e, _)| *e == env_name).map(|(_, k)| *k).unwrap_or("");
+            if let Some(v) = env.get(env_name) {
+                return Some(Raw { value: v.clone(), source: env_name.to_string() });
+            }
+            file_settings.get(key).map(|value| Raw {
+                value,
+                source: format!("{key} (in {})", file_path.as_deref().unwrap_or(Path::new("?")).display()),
+            })
+        };
+
+        let data_dir = match raw("SETTLE_DATA_DIR") {
+            Some(r) if r.value.trim().is_empty() => return Err(invalid(&r, "must not be empty")),
+            Some(r) => PathBuf::from(r.value),
+            None => PathBuf::from("data"),
+        };
+
+        let database_url = match raw("SETTLE_DATABASE_URL")
+            .or_else(|| env.get("DATABASE_URL").map(|v| Raw { value: v.clone(), source: "DATABASE_URL".into() }))
+        {
+            Some(r) => parse_database_url(&r)?,
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("settle.db").display()),
+        };
+
+        let listen = match raw("SETTLE_LISTEN") {
+            Some(r) => r
+                .value
+                .parse::<SocketAddr>()
+                .map_err(|_| invalid(&r, "expected an address and port such as 127.0.0.1:3000 or [::1]:3000"))?,
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+
+        let base_url = match raw("SETTLE_BASE_URL") {
+            Some(r) => parse_base_url(&r)?,
+            None => url::Url::parse(&format!("http://{listen}")).expect("a socket address forms a valid URL"),
+        };
+
+        let site_root = match raw("SETTLE_SITE_ROOT") {
+            Some(r) if r.value.trim().is_empty() => return Err(invalid(&r, "must not be empty")),
+            Some(r) => r.value,
+            None => "target/site".to_string(),
+        };
+
+        let log = match raw("SETTLE_LOG") {
+            Some(r) => {
+                tracing_subscriber::EnvFilter::try_new(&r.value)
+                    .map_err(|e| invalid(&r, &format!("not a log filter ({e}); try info or settle=debug,info")))?;
+                r.value
+            }
+            None => "info".to_string(),
+        };
+
+        let db_max_connections = match raw("SETTLE_DB_MAX_CONNECTIONS") {
+            Some(r) => match r.value.trim().parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => return Err(invalid(&r, "expected a whole number from 1 to 1000")),
+            },
+            None => 10,
+        };
+
+        let smtp_url = match raw("SETTLE_SMTP_URL") {
+            Some(r) => Some(parse_smtp_url(&r)?),
+            None => None,
+        };
+
+        let mail_from = match raw("SETTLE_MAIL_FROM") {
+            Some(r) => {
+                let v = r.value.trim().to_string();
+                if v.parse::<lettre::Address>().is_err() {
+                    return Err(invalid(&r, "expected an email address such as billing@pay.example.com"));
+                }
+                v
+            }
+            None => format!("no-reply@{}", base_url.host_str().unwrap_or("localhost")),
+        };
+
+        Ok(Config { database_url, data_dir, listen, base_url, site_root, log, db_max_connections, smtp_url, mail_from })
+    }
+
+    /// Cookies get `Secure` and the `__Host-` prefix only over https.
+    pub fn is_https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// The database URL with any password replaced, for logs.
+    pub fn database_url_redacted(&self) -> String {
+        match url::Url::parse(&self.database_url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+
+    /// The SQLite file's directory, if the database is SQLite.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite://").or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Path::new(path).parent().map(Path::to_path_buf)
+    }
+}
+
+fn invalid(r: &Raw, reason: &str) -> ConfigError {
+    ConfigError::Invalid { setting: r.source.clone(), value: r.value.clone(), reason: reason.to_string() }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })
+}
+
+fn parse_database_url(r: &Raw) -> Result<String, ConfigError> {
+    let v = r.value.trim();
+    if v.starts_with("sqlite:") {
+        return Ok(v.to_string());
+    }
+    if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+        let u = url::Url::parse(v).map_err(|e| ConfigError::Invalid {
+            setting: r.source.clone(),
+            // Never echo a URL that may contain a password.
+            value: "(hidden)".into(),
+            reason: format!("not a valid URL: {e}"),
+        })?;
+        if u.host_str().is_none() {
+            return Err(ConfigError::Invalid {
+                setting: r.source.clone(),
+                value: "(hidden)".into(),
+                reason: "a PostgreSQL URL needs a host".into(),
+            });
+        }
+        return Ok(v.to_string());
+    }
+    Err(ConfigError::Invalid {
+        setting: r.source.clone(),
+        value: "(hidden)".into(),
+        reason: "expected sqlite://path/to/file.db?mode=rwc or postgres://user@host/db".into(),
+    })
+}
+
+fn parse_smtp_url(r: &Raw) -> Result<String, ConfigError> {
+    let hidden = |reason: &str| ConfigError::Invalid {
+        setting: r.source.clone(),
+        value: "(hidden)".into(),
+        reason: reason.to_string(),
+    };
+    let u = url::Url::parse(r.value.trim()).map_err(|e| hidden(&format!("not a URL ({e})")))?;
+    if !matches!(u.scheme(), "smtp" | "smtps") {
+        return Err(hidden("expected smtp://host:port or smtps://user:password@host"));
+    }
+    if u.host_str().is_none() {
+        return Err(hidden("an SMTP URL needs a host"));
+    }
+    Ok(r.value.trim().to_string())
+}
+
+fn parse_base_url(r: &Raw) -> Result<url::Url, ConfigError> {
+    let u = url::Url::parse(r.value.trim()).map_err(|e| invalid(r, &format!("not a URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(invalid(r, "must start with https:// (or http:// for local use)"));
+    }
+    if u.host_str().is_none() || u.path() != "/" || u.query().is_some() {
+        return Err(invalid(r, "expected an origin only, such as https://pay.example.com"));
+    }
+    Ok(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_need_no_settings() {
+        let c = Config::from_sources(&env(&[]), None).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite://data/settle.db?mode=rwc");
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(!c.is_https());
+    }
+
+    #[test]
+    fn environment_overrides_file_and_database_url_is_honoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("settle.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:4000\"\nlog = \"debug\"\n").unwrap();
+        let c = Config::from_sources(
+            &env(&[("SETTLE_LISTEN", "127.0.0.1:5000"), ("DATABASE_URL", "postgres://u:pw@db.internal/settle")]),
+            Some(&file),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 5000);
+        assert_eq!(c.log, "debug");
+        assert_eq!(c.database_url, "postgres://u:pw@db.internal/settle");
+        assert!(!c.database_url_redacted().contains("pw"));
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Config::from_sources(&env(&[("SETTLE_LISTEN", "not-an-address")]), None).unwrap_err();
+        assert!(err.to_string().contains("SETTLE_LISTEN"), "{err}");
+        let err = Config::from_sources(&env(&[("SETTLE_DB_MAX_CONNECTIONS", "0")]), None).unwrap_err();
+        assert!(err.to_string().contains("SETTLE_DB_MAX_CONNECTIONS"), "{err}");
+        let err = Config::from_sources(&env(&[("SETTLE_BASE_URL", "ftp://x")]), None).unwrap_err();
+        assert!(err.to_string().contains("SETTLE_BASE_URL"), "{err}");
+        let err = Config::from_sources(&env(&[("DATABASE_URL", "mysql://root:secret@x/y")]), None).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+        assert!(!err.to_string().contains("secret"), "password leaked: {err}");
+        let err = Config::from_sources(&env(&[("SETTLE_SMTP_URL", "http://user:secret@x")]), None).unwrap_err();
+        assert!(err.to_string().contains("SETTLE_SMTP_URL") && !err.to_string().contains("secret"), "{err}");
+        let err = Config::from_sources(&env(&[("SETTLE_MAIL_FROM", "not an address")]), None).unwrap_err();
+        assert!(err.to_string().contains("SETTLE_MAIL_FROM"), "{err}");
+        let err = Config::from_sources(&env(&[("SETTLE_LISTN", "127.0.0.1:1")]), None).unwrap_err();
+        assert!(err.to_string().contains("SETTLE_LISTN"), "{err}");
+    }
+
+    #[test]
+    fn bad_file_values_name_the_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("settle.toml");
+        std::fs::write(&file, "db_max_connections = \"lots\"\n").unwrap();
+        let err = Config::from_sources(&env(&[]), Some(&file)).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("db_max_connections") && msg.contains("settle.toml"), "{msg}");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let err = Config::from_sources(&env(&[]), Some(&file)).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+}

@@ -1,0 +1,117 @@
+//! The delivery worker: claims due outbox emails with a lease, hands them to
+//! the configured transport, and records the outcome. Temporary failures are
+//! retried with exponential backoff; nothing is dropped silently: a message
+//! that can never be sent ends as `failed` with its error kept.
+
+use crate::mail::{Envelope, Mailer};
+use app::server::repo::{merchants, messages};
+use app::server::{Clock, Db, UtcMillis};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A worker that dies mid-send loses its claim after this long.
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 20;
+/// Attempts before a temporarily failing message is given up (about 17 h of backoff).
+pub const MAX_ATTEMPTS: i64 = 12;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// 30 s, 1 min, 2 min … capped at 4 h.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 20) - 1;
+    (30_000_i64 << exp).min(4 * 3_600_000)
+}
+
+#[derive(Clone)]
+pub struct DeliveryWorker {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    mailer: Arc<dyn Mailer>,
+}
+
+impl DeliveryWorker {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Self {
+        DeliveryWorker { db, clock, mailer }
+    }
+
+    /// Claims and delivers one batch of due emails.
+    pub async fn run_once(&self) -> Result<DeliveryReport, sqlx::Error> {
+        let now = self.clock.now();
+        let claimed = messages::claim_due_emails(&self.db, now, LEASE_MS, BATCH).await?;
+        let mut report = DeliveryReport::default();
+        let mut sender_names: HashMap<String, String> = HashMap::new();
+        for msg in claimed {
+            if !sender_names.contains_key(&msg.merchant_id) {
+                let id = app::server::ids::MerchantId::from_trusted(msg.merchant_id.clone());
+                let name = merchants::find(self.db.pool(), &id).await?.map(|m| m.display_name).unwrap_or_default();
+                sender_names.insert(msg.merchant_id.clone(), name);
+            }
+            let envelope = Envelope {
+                from_name: sender_names[&msg.merchant_id].clone(),
+                to: msg.to_address.clone(),
+                subject: msg.subject.clone(),
+                text: msg.body_text.clone(),
+                html: msg.body_html.clone(),
+            };
+            match self.mailer.send(&envelope).await {
+                Ok(provider_ref) => {
+                    messages::mark_sent(
+                        &self.db,
+                        &msg.id,
+                        self.mailer.name(),
+                        provider_ref.as_deref(),
+                        self.clock.now(),
+                    )
+                    .await?;
+                    report.sent += 1;
+                }
+                Err(e) => {
+                    let retry_at = (e.is_retryable() && msg.attempts < MAX_ATTEMPTS)
+                        .then(|| UtcMillis(self.clock.now().0 + backoff_ms(msg.attempts)));
+                    tracing::warn!(message = %msg.id, attempts = msg.attempts, error = %e, will_retry = retry_at.is_some(), "email not delivered");
+                    messages::mark_failed(&self.db, &msg.id, &e.to_string(), retry_at).await?;
+                    match retry_at {
+                        Some(_) => report.retrying += 1,
+                        None => report.failed += 1,
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Polls until `shutdown` fires; the in-flight batch is finished first.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            match self.run_once().await {
+                Ok(r) if r.sent + r.retrying + r.failed > 0 => tracing::debug!(?r, "delivery batch"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "delivery worker could not reach the database"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(1), 30_000);
+        assert_eq!(backoff_ms(2), 60_000);
+        assert_eq!(backoff_ms(5), 480_000);
+        assert_eq!(backoff_ms(40), 4 * 3_600_000);
+    }
+}

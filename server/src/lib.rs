@@ -1,0 +1,12 @@
+//! The `settle` server: configuration, startup, HTTP routes outside Leptos
+//! (health, access-link sign-in), middleware, and the CLI's commands.
+
+pub mod config;
+pub mod delivery;
+pub mod demo;
+pub mod http_error;
+pub mod mail;
+pub mod origin;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,101 @@
+//! `settle`: the server and its admin commands.
+
+use clap::{Parser, Subcommand};
+use settle::config::Config;
+use settle::startup::{open_database, Application};
+use settle::{demo, telemetry};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "settle", version, about = "Customer payment portal and dunning engine")]
+struct Cli {
+    /// TOML settings file (also SETTLE_CONFIG); the environment overrides it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (applies migrations first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create the demo merchant "Acme Co" if missing, and print a fresh access link.
+    Demo,
+    /// Issue a new access link for a customer.
+    Link {
+        /// The merchant's portal slug, e.g. acme.
+        #[arg(long)]
+        merchant: String,
+        /// The customer's email address.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("settle: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log);
+    match run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("settle: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let clock = Arc::new(app::server::SystemClock);
+    match command {
+        Command::Serve => {
+            tracing::info!(database = %config.database_url_redacted(), "starting");
+            let app = Application::build(&config, clock).await?;
+            tracing::info!(addr = %app.addr(), public = %config.base_url, "listening");
+            app.run_until(shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let db = open_database(&config).await?;
+            println!("Migrations applied ({}).", db.backend().name());
+        }
+        Command::Demo => {
+            let db = open_database(&config).await?;
+            let summary = demo::seed(&db, clock.as_ref()).await?;
+            print!("{}", summary.render(&config.base_url));
+        }
+        Command::Link { merchant, email } => {
+            let db = open_database(&config).await?;
+            let path = demo::issue_link_for_email(&db, clock.as_ref(), &merchant, &email).await?;
+            println!("{}", config.base_url.join(&path)?);
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

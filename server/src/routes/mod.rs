@@ -1,0 +1,135 @@
+//! HTTP routes. Each module exposes a `router()`; `app_router` puts them
+//! together with the Leptos pages and the middleware every request passes.
+
+pub mod account;
+pub mod dev_outbox;
+pub mod health;
+pub mod portal_auth;
+pub mod settings;
+pub mod sign_in;
+
+use crate::http_error::HttpError;
+use crate::origin::{self, OriginPolicy};
+use app::app::{shell, App};
+use app::server::portal_session::{self, PortalIdentity};
+use app::server::repo::merchants::MerchantRow;
+use app::server::session_store::DbSessionStore;
+use app::server::{AppError, AppState};
+use axum::http::{header, HeaderValue};
+use axum::response::Redirect;
+use axum::Router;
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::sync::{Arc, OnceLock};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::Session;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// The signed-in identity for this portal, or where to send the browser.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+) -> Result<Result<(MerchantRow, PortalIdentity), Redirect>, HttpError> {
+    let merchant = sign_in::merchant(state, slug).await?;
+    match portal_session::for_merchant(session, &merchant.merchant_id(), state.clock.now()).await {
+        Ok(identity) => Ok(Ok((merchant, identity))),
+        Err(AppError::NotSignedIn) => Ok(Err(Redirect::to(&format!("/p/{slug}")))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Session cookie settings derived from how the portal is served.
+#[derive(Clone, Debug)]
+pub struct CookiePolicy {
+    pub https: bool,
+}
+
+impl CookiePolicy {
+    /// `__Host-` binds the cookie to this exact host over https; browsers
+    /// refuse that prefix on plain http, so local dev uses a plain name.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.https {
+            "__Host-settle_session"
+        } else {
+            "settle_session"
+        }
+    }
+}
+
+/// The Leptos route list, generated once per process. Generating it renders
+/// the app with resource loading suppressed through a process-wide flag, so
+/// it must never run while another router in the process (tests start many)
+/// is serving, or a concurrently rendered page can hang forever
+/// (leptos-rs/leptos#4773).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+pub fn app_router(
+    state: AppState,
+    origin_policy: OriginPolicy,
+    cookies: CookiePolicy,
+    outbox_viewer: dev_outbox::OutboxViewer,
+) -> Router {
+    let routes = route_list();
+    let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.pool().clone()))
+        .with_name(cookies.cookie_name())
+        .with_secure(cookies.https)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
+
+    Router::new()
+        .merge(health::router())
+        .merge(portal_auth::router())
+        .merge(sign_in::router())
+        .merge(account::router())
+        .merge(settings::router())
+        .merge(dev_outbox::router())
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+        .layer(axum::Extension(outbox_viewer))
+        .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(Arc::new(origin_policy), origin::enforce))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        // Access links carry their token in the path: never send it to another site.
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // The path only: access-link tokens must not reach the logs.
+            tracing::info_span!("http", method = %req.method(), route = %redact_path(req.uri().path()))
+        }))
+}
+
+/// `/p/acme/l/<token>/renew` → `/p/acme/l/…` (and `/s/` sign-in links) for
+/// logs: bearer tokens never reach them.
+pub fn redact_path(path: &str) -> String {
+    if !path.starts_with("/p/") {
+        return path.to_string();
+    }
+    for marker in ["/l/", "/s/"] {
+        if let Some(i) = path.find(marker) {
+            return format!("{}{marker}…", &path[..i]);
+        }
+    }
+    path.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_are_cut_from_logged_paths() {
+        assert_eq!(super::redact_path("/p/acme/l/abcdefghijklmnopqrstuv"), "/p/acme/l/…");
+        assert_eq!(super::redact_path("/p/acme/l/abcdefghijklmnopqrstuv/renew"), "/p/acme/l/…");
+        assert_eq!(super::redact_path("/p/acme/s/abcdefghijklmnopqrstuv"), "/p/acme/s/…");
+        assert_eq!(super::redact_path("/p/acme/account"), "/p/acme/account");
+    }
+}

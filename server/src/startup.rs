@@ -1,0 +1,131 @@
+//! Building and running the application: database, migrations, state,
+//! router, listener. `settle serve` and the integration tests share it.
+
+use crate::config::Config;
+use crate::delivery::DeliveryWorker;
+use crate::mail::{Mailer, OutboxMailer, SmtpMailer};
+use crate::origin::OriginPolicy;
+use crate::routes::{self, CookiePolicy};
+use app::server::db::DbError;
+use app::server::session_store::DbSessionStore;
+use app::server::state::PortalSettings;
+use app::server::{AppState, Clock, Db};
+use leptos::config::{Env, LeptosOptions};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("invalid SMTP settings: {0}")]
+    Mail(String),
+}
+
+/// SMTP when configured, otherwise the database outbox.
+pub fn mailer(config: &Config) -> Result<Arc<dyn Mailer>, StartupError> {
+    match &config.smtp_url {
+        Some(url) => {
+            let from = config.mail_from.parse().map_err(|e| StartupError::Mail(format!("SETTLE_MAIL_FROM: {e}")))?;
+            Ok(Arc::new(SmtpMailer::new(url, from).map_err(StartupError::Mail)?))
+        }
+        None => Ok(Arc::new(OutboxMailer)),
+    }
+}
+
+/// Connects to the configured database, creating the SQLite file's
+/// directory on first start, and brings the schema up to date.
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    if let Some(dir) = config.sqlite_dir() {
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| StartupError::DataDir { path: dir.display().to_string(), source })?;
+    }
+    let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    router: axum::Router,
+    mailer: Arc<dyn Mailer>,
+}
+
+impl Application {
+    pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
+        let mailer = mailer(config)?;
+        let db = open_database(config).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartupError::Listen { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Listen { addr: config.listen, source })?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("settle")
+            .site_root(config.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(Env::PROD)
+            .build();
+        let state = AppState {
+            db,
+            clock,
+            leptos_options,
+            portal: Arc::new(PortalSettings { base_url: config.base_url.origin().ascii_serialization() }),
+        };
+        let router = routes::app_router(
+            state.clone(),
+            OriginPolicy::new(&config.base_url),
+            CookiePolicy { https: config.is_https() },
+            crate::routes::dev_outbox::OutboxViewer(config.smtp_url.is_none()),
+        );
+        Ok(Application { listener, addr, state, router, mailer })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn delivery_worker(&self) -> DeliveryWorker {
+        DeliveryWorker::new(self.state.db.clone(), self.state.clock.clone(), self.mailer.clone())
+    }
+
+    /// Serves (and delivers queued email) until `shutdown` resolves, then
+    /// finishes in-flight requests and the delivery batch in progress.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore::new(self.state.db.pool().clone())));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let delivery = tokio::spawn(self.delivery_worker().run(stop_rx));
+        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = delivery.await;
+        sweeper.abort();
+        result
+    }
+}
+
+async fn sweep_expired_sessions(store: DbSessionStore) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match store.delete_expired().await {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}

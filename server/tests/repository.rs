@@ -1,0 +1,256 @@
+//! Repository functions and the schema's guarantees, on both backends.
+
+mod common;
+
+use app::server::repo::invoices::{self, InvoiceStatus, NewInvoice, NewInvoiceLine};
+use app::server::repo::{access_tokens, customers, merchants, payment_methods};
+use app::server::session_store::DbSessionStore;
+use app::server::Clock;
+use app::types::Currency;
+use common::*;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::SessionStore;
+
+on_both_backends!(
+    migrations_are_idempotent,
+    invoice_totals_and_constraints,
+    open_invoices_are_scoped_and_ordered,
+    access_tokens_are_scoped_by_merchant,
+    money_and_time_columns_round_trip_at_full_width,
+    session_store_round_trip,
+    demo_seed_is_complete_and_idempotent,
+);
+
+async fn migrations_are_idempotent(app: TestApp) {
+    app.db.migrate().await.expect("second run is a no-op");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(app.db.pool()).await.unwrap();
+    assert!(n >= 1);
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().map(|d| d.is_unique_violation()).unwrap_or(false)
+}
+
+async fn invoice_totals_and_constraints(app: TestApp) {
+    let m = app.merchant("acme", "Acme").await;
+    let mid = m.merchant_id();
+    let c = app.customer(&mid, "Dana Whitfield", "America/Chicago").await;
+    let now = app.clock.now();
+    let inv = NewInvoice {
+        number: "INV-1".into(),
+        currency: Currency::USD,
+        lines: vec![
+            NewInvoiceLine { description: "Cleaning".into(), quantity: 2, unit_minor: 10_000 },
+            NewInvoiceLine { description: "Toner".into(), quantity: 1, unit_minor: 2_550 },
+        ],
+        tax_minor: 1_804,
+        amount_paid_minor: 0,
+        status: InvoiceStatus::Open,
+        issued_at: now,
+        due_at: now.plus_days(30),
+        paid_at: None,
+        voided_at: None,
+        memo: None,
+    };
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    invoices::insert(&mut conn, &mid, &c, &inv, now).await.unwrap();
+    let (sub, total, lines): (i64, i64, i64) = sqlx::query_as(
+        "SELECT subtotal_minor, total_minor, (SELECT COUNT(*) FROM invoice_lines l WHERE l.invoice_id = i.id) \
+         FROM invoices i WHERE number = 'INV-1'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!((sub, total, lines), (22_550, 24_354, 2));
+
+    match invoices::insert(&mut conn, &mid, &c, &inv, now).await {
+        Err(invoices::NewInvoiceError::Db(e)) => assert!(is_unique_violation(&e), "{e}"),
+        other => panic!("duplicate number accepted: {other:?}"),
+    }
+    let overpaid = NewInvoice { number: "INV-2".into(), amount_paid_minor: 99_999_999, ..inv.clone() };
+    assert!(invoices::insert(&mut conn, &mid, &c, &overpaid, now).await.is_err(), "paid above total rejected");
+    let empty = NewInvoice { number: "INV-3".into(), lines: vec![], ..inv.clone() };
+    assert!(matches!(
+        invoices::insert(&mut conn, &mid, &c, &empty, now).await,
+        Err(invoices::NewInvoiceError::NoLines)
+    ));
+    let huge = NewInvoice {
+        number: "INV-4".into(),
+        lines: vec![NewInvoiceLine { description: "x".into(), quantity: 3, unit_minor: i64::MAX / 2 }],
+        ..inv.clone()
+    };
+    assert!(matches!(
+        invoices::insert(&mut conn, &mid, &c, &huge, now).await,
+        Err(invoices::NewInvoiceError::Overflow)
+    ));
+
+    // Another merchant may reuse the number.
+    let other = app.merchant("other", "Other").await;
+    let oc = app.customer(&other.merchant_id(), "Sam", "UTC").await;
+    invoices::insert(&mut conn, &other.merchant_id(), &oc, &inv, now).await.expect("numbers are per merchant");
+}
+
+async fn open_invoices_are_scoped_and_ordered(app: TestApp) {
+    let a = app.seed_customer_with_invoices("acme", "A").await;
+    let b = app.seed_customer_with_invoices("acme", "B").await;
+    let mid = a.merchant.merchant_id();
+    let rows = invoices::open_for_customer(app.db.pool(), &mid, &a.customer).await.unwrap();
+    let numbers: Vec<_> = rows.iter().map(|r| r.number.as_str()).collect();
+    assert_eq!(numbers, ["A-1", "A-2"], "open only, oldest due first, A's only");
+    assert_eq!(rows[0].amount_due_minor(), 12_000);
+
+    let other = app.merchant("other", "Other").await;
+    let none = invoices::open_for_customer(app.db.pool(), &other.merchant_id(), &a.customer).await.unwrap();
+    assert!(none.is_empty(), "right customer, wrong merchant: nothing");
+    assert!(customers::find(app.db.pool(), &other.merchant_id(), &b.customer).await.unwrap().is_none());
+    assert!(customers::find(app.db.pool(), &mid, &b.customer).await.unwrap().is_some());
+}
+
+async fn access_tokens_are_scoped_by_merchant(app: TestApp) {
+    let a = app.seed_customer_with_invoices("acme", "A").await;
+    let other = app.merchant("other", "Other").await;
+    let (token, _) = app.link(&a.merchant, &a.customer).await;
+    let found = access_tokens::find_by_hash(app.db.pool(), &a.merchant.merchant_id(), &token.hash()).await.unwrap();
+    let found = found.expect("found in its own merchant");
+    assert_eq!(found.customer_id, a.customer.as_str());
+    assert_eq!(found.expires_at, app.clock.now().plus_days(14).0);
+    let elsewhere = access_tokens::find_by_hash(app.db.pool(), &other.merchant_id(), &token.hash()).await.unwrap();
+    assert!(elsewhere.is_none());
+    let (stored,): (String,) =
+        sqlx::query_as("SELECT token_hash FROM access_tokens").fetch_one(app.db.pool()).await.unwrap();
+    assert_ne!(stored, token.expose(), "only the hash is stored");
+}
+
+async fn money_and_time_columns_round_trip_at_full_width(app: TestApp) {
+    let m = app.merchant("acme", "Acme").await;
+    let mid = m.merchant_id();
+    let c = app.customer(&mid, "Big Spender", "UTC").await;
+    let big = 900_000_000_000_000_i64; // far beyond 32 bits
+    app.invoice(&mid, &c, "BIG", big, 3, InvoiceStatus::Open, 0).await;
+    let rows = invoices::open_for_customer(app.db.pool(), &mid, &c).await.unwrap();
+    assert_eq!(rows[0].total_minor, big);
+    assert_eq!(rows[0].due_at, app.clock.now().plus_days(3).0);
+    let pm = payment_methods::NewPaymentMethod {
+        gateway: "sandbox".into(),
+        gateway_ref: "pm_x".into(),
+        brand: "visa".into(),
+        last4: "4242".into(),
+        exp_month: 12,
+        exp_year: 2030,
+        is_default: true,
+    };
+    payment_methods::insert(app.db.pool(), &mid, &c, &pm, app.clock.now()).await.unwrap();
+    let listed = payment_methods::list_active(app.db.pool(), &mid, &c).await.unwrap();
+    assert_eq!((listed[0].last4.as_str(), listed[0].exp_year, listed[0].is_default), ("4242", 2030, 1));
+    let bad = payment_methods::NewPaymentMethod { gateway_ref: "pm_y".into(), exp_month: 13, ..pm };
+    assert!(payment_methods::insert(app.db.pool(), &mid, &c, &bad, app.clock.now()).await.is_err());
+    let _ = merchants::find(app.db.pool(), &mid).await.unwrap().expect("merchant by id");
+}
+
+async fn session_store_round_trip(app: TestApp) {
+    let store = DbSessionStore::new(app.db.pool().clone());
+    let mut record = Record {
+        id: Id::default(),
+        data: [("portal".to_string(), serde_json::json!({"k": 1}))].into_iter().collect(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(30),
+    };
+    store.create(&mut record).await.unwrap();
+    let loaded = store.load(&record.id).await.unwrap().expect("stored");
+    assert_eq!(loaded.data, record.data);
+    assert_eq!(loaded.expiry_date.unix_timestamp(), record.expiry_date.unix_timestamp());
+    record.data.insert("more".into(), serde_json::json!("x"));
+    store.save(&record).await.unwrap();
+    assert_eq!(store.load(&record.id).await.unwrap().unwrap().data.len(), 2);
+
+    let mut expired = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: time::OffsetDateTime::now_utc() - time::Duration::seconds(1),
+    };
+    store.create(&mut expired).await.unwrap();
+    assert!(store.load(&expired.id).await.unwrap().is_none(), "expired sessions don't load");
+    // The app's own sweeper may have removed it already; either way it is gone.
+    store.delete_expired().await.unwrap();
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE id = $1")
+        .bind(expired.id.to_string())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "expired sessions are deleted");
+    assert!(store.load(&record.id).await.unwrap().is_some(), "live sessions are kept");
+
+    store.delete(&record.id).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_none());
+}
+
+async fn demo_seed_is_complete_and_idempotent(app: TestApp) {
+    let first = settle::demo::seed(&app.db, app.clock.as_ref()).await.unwrap();
+    assert!(first.created);
+    assert!(first.customers >= 25, "{first:?}");
+    let second = settle::demo::seed(&app.db, app.clock.as_ref()).await.unwrap();
+    assert!(!second.created);
+    assert_eq!((first.customers, first.invoices), (second.customers, second.invoices));
+    assert_ne!(first.link_path, second.link_path, "a fresh link each run");
+
+    let pool = app.db.pool();
+    let (mid,): (String,) =
+        sqlx::query_as("SELECT id FROM merchants WHERE slug = 'acme'").fetch_one(pool).await.unwrap();
+    let now = app.clock.now().0;
+    let day = 86_400_000_i64;
+    // Every state the issue lists, by due-date bucket and status.
+    let bucket = |lo: i64, hi: i64| {
+        let pool = pool.clone();
+        let mid = mid.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND status = 'open' \
+                 AND due_at > $2 AND due_at <= $3",
+            )
+            .bind(&mid)
+            .bind(now - hi * day)
+            .bind(now - lo * day)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            n
+        }
+    };
+    assert!(bucket(1, 30).await > 0, "1–30 days overdue");
+    assert!(bucket(31, 60).await > 0, "31–60");
+    assert!(bucket(61, 90).await > 0, "61–90");
+    assert!(bucket(91, 10_000).await > 0, "90+");
+    for (sql, what) in [
+        ("status = 'open' AND due_at > $2 + 7 * 86400000", "not yet due"),
+        ("status = 'open' AND due_at BETWEEN $2 + 2 * 86400000 AND $2 + 4 * 86400000", "due in 3 days"),
+        ("status = 'open' AND amount_paid_minor > 0", "partly paid"),
+        ("status = 'paid' AND amount_paid_minor = total_minor", "paid"),
+        ("status = 'void'", "void"),
+    ] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND {sql}"))
+            .bind(&mid)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(n > 0, "demo has invoices {what}");
+    }
+    // Cards: one expiring this month, one already expired.
+    let today = app.clock.now().to_timestamp().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let this_month = (today.year() as i64) * 12 + today.month() as i64;
+    let cards: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT exp_year, exp_month FROM payment_methods WHERE merchant_id = $1")
+            .bind(&mid)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert!(cards.iter().any(|(y, m)| y * 12 + m == this_month), "a card expiring this month");
+    assert!(cards.iter().any(|(y, m)| y * 12 + m < this_month), "an expired card");
+
+    // The printed link works and the customer has several overdue invoices.
+    let client = browser();
+    let res = sign_in_with_link(&app, &client, &second.link_path).await;
+    assert_eq!(location(&res).as_deref(), Some("/p/acme/account"));
+    let html = client.get(app.url("/p/acme/account")).send().await.map(page).unwrap().await;
+    assert!(html.matches("days overdue").count() >= 2, "several overdue invoices");
+    assert!(html.contains("Dana Whitfield"));
+}

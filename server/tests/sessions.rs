@@ -1,0 +1,74 @@
+//! Session lifetime on both backends: 30-minute idle and 12-hour absolute
+//! timeouts on the injected clock, and a new session id at sign-in.
+
+mod common;
+
+use common::flows::*;
+use common::*;
+
+const MINUTE: i64 = 60_000;
+
+async fn account_status(app: &TestApp, client: &reqwest::Client) -> u16 {
+    client.get(app.url("/p/acme/account")).send().await.unwrap().status().as_u16()
+}
+
+async fn idle_sessions_end_after_thirty_minutes(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let s = app.seed_customer_with_invoices("acme", "A").await;
+    let (_, path) = app.link(&s.merchant, &s.customer).await;
+    let client = browser();
+    sign_in_with_link(&app, &client, &path).await;
+    app.clock.set(app.clock_now().plus_millis(29 * MINUTE));
+    assert_eq!(account_status(&app, &client).await, 200, "29 minutes idle: still signed in");
+    app.clock.set(app.clock_now().plus_millis(29 * MINUTE));
+    assert_eq!(account_status(&app, &client).await, 200, "the last request reset the idle clock");
+    app.clock.set(app.clock_now().plus_millis(31 * MINUTE));
+    assert_eq!(account_status(&app, &client).await, 302, "31 minutes idle: signed out");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(n, 0, "the expired session is deleted on the server");
+}
+
+async fn sessions_end_twelve_hours_after_sign_in_however_active(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let s = app.seed_customer_with_invoices("acme", "A").await;
+    let (_, path) = app.link(&s.merchant, &s.customer).await;
+    let client = browser();
+    sign_in_with_link(&app, &client, &path).await;
+    // A request every 20 minutes for 12 hours.
+    for _ in 0..36 {
+        assert_eq!(account_status(&app, &client).await, 200);
+        app.clock.set(app.clock_now().plus_millis(20 * MINUTE));
+    }
+    // Now exactly 12 h after sign-in: still in; a minute later: out.
+    assert_eq!(account_status(&app, &client).await, 200);
+    app.clock.set(app.clock_now().plus_millis(MINUTE));
+    assert_eq!(account_status(&app, &client).await, 302, "past 12 h after sign-in");
+}
+
+async fn sign_in_issues_a_new_session_id(backend: Backend) {
+    let Some((app, sink)) = app_and_sink(backend).await else { return };
+    app.seed_customer_with_invoices("acme", "A").await;
+    let client = browser();
+    let res = start_sign_in(&app, &client, "a.customer@example.com").await;
+    let before = session_cookie(&res).expect("a session holds the pending sign-in");
+    let code = code_in(&nth_email(&sink, 1).await);
+    let res = enter_code(&app, &client, &code).await;
+    let after = session_cookie(&res).expect("new cookie at sign-in");
+    assert_ne!(before, after, "session id cycled at sign-in");
+    // The pre-sign-in id is gone: replaying it finds no session.
+    let replay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = replay
+        .get(app.url("/p/acme/account"))
+        .header("cookie", &before)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+}
+
+per_backend!(
+    idle_sessions_end_after_thirty_minutes,
+    sessions_end_twelve_hours_after_sign_in_however_active,
+    sign_in_issues_a_new_session_id
+);
