@@ -94,9 +94,19 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WBG"; then
 fi
 
 # --- 3. cargo-leptos, never downloading tools itself ------------------------
+# Its lockfile needs rustc 1.96 (cargo-util-schemas); rustup's stable may be
+# older, so the tool itself is built with Debian's rustc-web when it must be.
+rustc_minor() { RUSTUP_TOOLCHAIN=$1 rustc -V | sed -n 's/^rustc 1\.\([0-9]*\).*/\1/p'; }
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  TOOL_TC=$TOOLCHAIN
+  if [ "$(rustc_minor "$TOOLCHAIN")" -lt 96 ]; then
+    log "cargo-leptos needs rustc 1.96: building it with Debian's rustc-web"
+    apt_install rustc-web cargo-web
+    rustup toolchain list | grep -q '^debian-web' || rustup toolchain link debian-web /usr
+    TOOL_TC=debian-web
+  fi
   log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 16 minutes, once)"
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  RUSTUP_TOOLCHAIN=$TOOL_TC CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo install -q cargo-leptos --version "=$CARGO_LEPTOS_VERSION" --locked --features no_downloads
 fi
 

@@ -135,3 +135,39 @@ pub async fn load_receipt(slug: String, id: String) -> Result<Receipt, PortalErr
     let (merchant, identity) = signed_in(&state, &slug).await?;
     Ok(crate::server::history::receipt(pool, &merchant, &identity, &id).await?)
 }
+
+/// The review-and-confirm page of a payment: the chosen invoices (none: all
+/// open ones), an optional partial amount as typed, the card to use.
+#[server(prefix = "/_srv", endpoint = "pay_review")]
+pub async fn load_pay_review(
+    slug: String,
+    invoices: Vec<String>,
+    amount: String,
+    amount_minor: Option<i64>,
+    card: Option<String>,
+    declined: Option<String>,
+) -> Result<crate::types::pay::PayReview, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, identity) = signed_in(&state, &slug).await?;
+    let view = crate::server::pay_views::review(&state, &merchant, &identity, invoices, amount, amount_minor, card, declined);
+    Ok(view.await?)
+}
+
+/// A payment waiting for the customer's bank (3-D Secure).
+#[server(prefix = "/_srv", endpoint = "pay_authenticate")]
+pub async fn load_authentication(slug: String, id: String) -> Result<crate::types::pay::AuthenticateView, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, identity) = signed_in(&state, &slug).await?;
+    Ok(crate::server::pay_views::authenticate(&state, &merchant, &identity, &id).await?)
+}
+
+/// Starts adding a card: the gateway's hosted fields (or the sandbox's form).
+#[server(prefix = "/_srv", endpoint = "add_card")]
+pub async fn start_add_card(slug: String, return_to: String) -> Result<crate::types::pay::AddCardView, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, identity) = signed_in(&state, &slug).await?;
+    Ok(crate::server::pay_views::add_card(&state, &merchant, &identity, &return_to).await?)
+}

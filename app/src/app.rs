@@ -1,6 +1,7 @@
 //! The HTML shell and the router.
 
 use crate::pages::{
+    AddCardPage, AuthenticatePage, PayPage,
     AccountPage, InvoicePage, LinkPage, NotFound, PaymentsPage, PortalHomePage, ReceiptPage, SettingsPage,
     SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
 };
@@ -45,6 +46,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/p/:slug/payments") view=PaymentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/payments/:id") view=ReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/account/settings") view=SettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/account/cards/new") view=AddCardPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/pay") view=PayPage ssr=SsrMode::Async/>
+                <Route path=path!("/p/:slug/pay/:id/authenticate") view=AuthenticatePage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/account/verify") view=VerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/sign-in/code") view=SignInCodePage ssr=SsrMode::Async/>

@@ -18,6 +18,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("SETTLE_DB_MAX_CONNECTIONS", "db_max_connections"),
     ("SETTLE_SMTP_URL", "smtp_url"),
     ("SETTLE_MAIL_FROM", "mail_from"),
+    ("SETTLE_SANDBOX_LATENCY_MS", "sandbox_latency_ms"),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +37,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender address; the merchant's name is used as the display name.
     pub mail_from: String,
+    /// Delay the sandbox gateway adds to each call, to show spinners and
+    /// races in the demo the way a real gateway would.
+    pub sandbox_latency_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -67,6 +71,7 @@ struct FileSettings {
     db_max_connections: Option<toml::Value>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    sandbox_latency_ms: Option<toml::Value>,
 }
 
 impl FileSettings {
@@ -80,12 +85,18 @@ impl FileSettings {
             "log" => self.log.clone(),
             "smtp_url" => self.smtp_url.clone(),
             "mail_from" => self.mail_from.clone(),
-            "db_max_connections" => self.db_max_connections.as_ref().map(|v| match v {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }),
+            "db_max_connections" => self.db_max_connections.as_ref().map(toml_text),
+            "sandbox_latency_ms" => self.sandbox_latency_ms.as_ref().map(toml_text),
             _ => None,
         }
+    }
+}
+
+/// A number may be written as a TOML number or a string.
+fn toml_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -190,7 +201,26 @@ impl Config {
             None => format!("no-reply@{}", base_url.host_str().unwrap_or("localhost")),
         };
 
-        Ok(Config { database_url, data_dir, listen, base_url, site_root, log, db_max_connections, smtp_url, mail_from })
+        let sandbox_latency_ms = match raw("SETTLE_SANDBOX_LATENCY_MS") {
+            Some(r) => match r.value.trim().parse::<u64>() {
+                Ok(n) if n <= 10_000 => n,
+                _ => return Err(invalid(&r, "expected milliseconds from 0 to 10000")),
+            },
+            None => 0,
+        };
+
+        Ok(Config {
+            database_url,
+            data_dir,
+            listen,
+            base_url,
+            site_root,
+            log,
+            db_max_connections,
+            smtp_url,
+            mail_from,
+            sandbox_latency_ms,
+        })
     }
 
     /// Cookies get `Secure` and the `__Host-` prefix only over https.

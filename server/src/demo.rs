@@ -6,7 +6,12 @@
 use app::server::ids::MerchantId;
 use app::server::repo::invoices::{InvoiceStatus, NewInvoice, NewInvoiceLine};
 use app::server::repo::{customers, invoices, merchants, payment_methods, payments};
-use app::server::{portal, AppError, Clock, Db, UtcMillis};
+use app::server::gateway::sandbox::{SandboxGateway, TestCardBehaviour};
+use app::server::gateway::{Card, CustomerInfo};
+use app::server::ids::CustomerId;
+use app::server::{portal, AppError, Clock, Db, ManualClock, UtcMillis};
+use std::sync::Arc;
+use std::time::Duration;
 use app::types::{Currency, Money};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -133,6 +138,7 @@ pub async fn seed(db: &Db, clock: &dyn Clock) -> Result<DemoSummary, AppError> {
         Some(_) => false,
         None => {
             create(db, now).await?;
+            register_demo_cards(db, now).await?;
             true
         }
     };
@@ -177,6 +183,33 @@ pub async fn issue_link_for_email(db: &Db, clock: &dyn Clock, slug: &str, email:
         .ok_or_else(|| LinkError::NoCustomer { merchant: merchant.name.clone(), email: email.into() })?;
     let token = portal::issue_access_link(pool, clock.now(), &merchant, &customer.customer_id()).await?;
     Ok(portal::access_link_path(slug, &token))
+}
+
+/// The demo's saved cards exist at the sandbox gateway too, so paying with
+/// them works like paying with a card added through the portal.
+async fn register_demo_cards(db: &Db, now: UtcMillis) -> Result<(), AppError> {
+    let pool = db.pool();
+    let sandbox = SandboxGateway::new(db.clone(), Arc::new(ManualClock::new(now)), Duration::ZERO);
+    let rows: Vec<(String, String, String, String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT c.id, c.name, c.email, pm.gateway_ref, pm.brand, pm.last4, pm.exp_month, pm.exp_year \
+         FROM payment_methods pm JOIN customers c ON c.id = pm.customer_id \
+         JOIN merchants m ON m.id = pm.merchant_id WHERE m.slug = $1 AND pm.gateway = 'sandbox'",
+    )
+    .bind(DEMO_SLUG)
+    .fetch_all(pool)
+    .await?;
+    let merchant = merchants::find_by_slug(pool, DEMO_SLUG).await?.ok_or(AppError::NotFound)?;
+    for (customer_id, name, email, gateway_ref, brand, last4, exp_month, exp_year) in rows {
+        let info = CustomerInfo { id: customer_id.clone(), name, email };
+        let card = Card { gateway_ref, brand, last4, exp_month, exp_year };
+        let customer_ref = sandbox
+            .seed_card(&info, None, &card, TestCardBehaviour::Succeeds)
+            .await
+            .map_err(|e| AppError::internal(format!("sandbox: {e}")))?;
+        let id = CustomerId::from_trusted(customer_id);
+        customers::set_gateway_customer_ref(pool, &merchant.merchant_id(), &id, &customer_ref, now).await?;
+    }
+    Ok(())
 }
 
 async fn counts(db: &Db, merchant: &MerchantId) -> Result<(usize, usize), AppError> {

@@ -7,6 +7,8 @@ use crate::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::origin::OriginPolicy;
 use crate::routes::{self, CookiePolicy};
 use app::server::db::DbError;
+use app::server::gateway::sandbox::SandboxGateway;
+use app::server::gateway::Gateways;
 use app::server::session_store::DbSessionStore;
 use app::server::state::PortalSettings;
 use app::server::{AppState, Clock, Db};
@@ -75,11 +77,17 @@ impl Application {
             .site_addr(addr)
             .env(Env::PROD)
             .build();
+        let sandbox = SandboxGateway::new(db.clone(), clock.clone(), Duration::from_millis(config.sandbox_latency_ms));
+        let gateways = Gateways { sandbox: Arc::new(sandbox), stripe: None };
         let state = AppState {
             db,
             clock,
             leptos_options,
-            portal: Arc::new(PortalSettings { base_url: config.base_url.origin().ascii_serialization() }),
+            portal: Arc::new(PortalSettings {
+                base_url: config.base_url.origin().ascii_serialization(),
+                stripe_js_url: "https://js.stripe.com/v3/".into(),
+            }),
+            gateways,
         };
         let router = routes::app_router(
             state.clone(),

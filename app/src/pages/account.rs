@@ -82,6 +82,8 @@ fn Account(view: AccountView) -> impl IntoView {
     };
 
     let invoice_base = format!("{}/invoices", b.portal_home());
+    let pay_action = format!("{}/pay", b.portal_home());
+    let pay_all = pay_action.clone();
     let locale = view.locale.clone();
     let rows = move || {
         let invoice_base = invoice_base.clone();
@@ -91,8 +93,13 @@ fn Account(view: AccountView) -> impl IntoView {
         rows.into_iter()
             .map(move |inv| {
                 let status = inv.status_text();
+                let pick = format!("pay-{}", inv.id);
                 view! {
                     <tr data-invoice=inv.number.clone()>
+                        <td class="pick">
+                            <input type="checkbox" id=pick.clone() name="invoice" value=inv.id.clone() checked=true
+                                aria-label=format!("Pay {}", inv.number)/>
+                        </td>
                         <th scope="row"><a href=format!("{invoice_base}/{}", inv.id)>{inv.number.clone()}</a></th>
                         <td><time datetime=inv.issued_on.clone()>{inv.issued_on_display.clone()}</time></td>
                         <td><time datetime=inv.due_on.clone()>{inv.due_on_display.clone()}</time></td>
@@ -122,6 +129,7 @@ fn Account(view: AccountView) -> impl IntoView {
                             <p class="balance__detail">
                                 {line.invoice_count} " " {invoices_word} {overdue}
                             </p>
+                            <p><a class="button button--primary" href=pay_all.clone() data-testid="pay-all">"Pay all"</a></p>
                         }
                     }).collect_view().into_any()
                 } else {
@@ -141,6 +149,7 @@ fn Account(view: AccountView) -> impl IntoView {
                             {sort_link(SortKey::AmountDue, "Amount due")}
                         </nav>
                     </div>
+                    <form method="get" action=pay_action.clone() class="pay-form" data-testid="select-form">
                     <div class="table-wrap">
                         <table class="invoice-table">
                             <caption class="visually-hidden">
@@ -148,6 +157,7 @@ fn Account(view: AccountView) -> impl IntoView {
                             </caption>
                             <thead>
                                 <tr>
+                                    <th scope="col"><span class="visually-hidden">"Pay"</span></th>
                                     <th scope="col">"Invoice"</th>
                                     <th scope="col">"Issued"</th>
                                     <th scope="col">"Due"</th>
@@ -159,6 +169,18 @@ fn Account(view: AccountView) -> impl IntoView {
                         </table>
                     </div>
                     <p class="muted small">"Dates are shown in your time zone (" {view.time_zone.clone()} ")."</p>
+                    <div class="pay-form__actions">
+                        <label for="pay-amount">"Amount to pay (optional)"</label>
+                        <input id="pay-amount" name="amount" class="input input--amount" inputmode="decimal"
+                            aria-describedby="pay-amount-hint"/>
+                        <p id="pay-amount-hint" class="muted small">
+                            "Leave empty to pay the ticked invoices in full. A smaller amount goes to the oldest first."
+                        </p>
+                        <button type="submit" class="button button--primary" data-testid="review-payment">
+                            "Review payment"
+                        </button>
+                    </div>
+                    </form>
                 </section>
             })}
             <nav class="no-print account-links" aria-label="Your account">

@@ -294,6 +294,7 @@ pub fn ReceiptPage() -> impl IntoView {
                                 <Title text=format!("Receipt · {}", b.display_name)/>
                                 <BrandedLayout branding=b.clone()>
                                     <p class="no-print"><a href=format!("{}/payments", b.portal_home())>"← Payment history"</a></p>
+                                    <ReceiptNotice/>
                                     <article class="panel invoice-doc" aria-labelledby="receipt-heading">
                                         <h1 id="receipt-heading">"Receipt"</h1>
                                         <p class="muted">
@@ -320,5 +321,29 @@ pub fn ReceiptPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// What just happened, after being sent here from the payment flow.
+#[component]
+fn ReceiptNotice() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        let q = query.read();
+        if q.get("paid").is_some() {
+            Some(view! {
+                <p class="notice notice--ok no-print" role="status" data-testid="paid-notice">
+                    "Thank you! Your payment went through. A receipt is on its way to your inbox."
+                </p>
+            }.into_any())
+        } else if q.get("processing").is_some() {
+            Some(view! {
+                <p class="notice notice--warn no-print" role="status">
+                    "Your payment is being confirmed with the bank. This page shows its status; you won't be charged twice."
+                </p>
+            }.into_any())
+        } else {
+            None
+        }
     }
 }

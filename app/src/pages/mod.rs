@@ -5,6 +5,7 @@ mod home;
 mod invoice;
 mod link;
 mod not_found;
+mod pay;
 mod portal_home;
 mod settings;
 mod sign_in;
@@ -14,6 +15,7 @@ pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};
 pub use link::LinkPage;
 pub use not_found::NotFound;
+pub use pay::{AddCardPage, AuthenticatePage, PayPage};
 pub use portal_home::PortalHomePage;
 pub use settings::{SettingsPage, VerifyPage};
 pub use sign_in::{SignInCodePage, SignInLinkPage, SignInPage};
@@ -57,4 +59,26 @@ pub(crate) fn load_failed(err: crate::types::PortalError) -> AnyView {
         </crate::components::PlainLayout>
     }
     .into_any()
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+pub(crate) fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encodes_query_values() {
+        assert_eq!(super::encode_component("/p/acme/pay?invoice=inv_1&amount=1 €"), "%2Fp%2Facme%2Fpay%3Finvoice%3Dinv_1%26amount%3D1%20%E2%82%AC");
+        assert_eq!(super::encode_component("inv_01abc-x"), "inv_01abc-x");
+    }
 }

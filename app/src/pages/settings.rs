@@ -21,10 +21,14 @@ pub fn SettingsPage() -> impl IntoView {
     let query = use_query_map();
     let message = move || {
         let q = query.read();
+        if q.get("card_added").is_some() {
+            return Some(notice(true, "Your new card is saved and is now your default."));
+        }
         match (q.get("saved").as_deref(), q.get("error").as_deref(), q.get("verified").as_deref()) {
             (Some("contact"), _, _) => Some(notice(true, "Your contact details are saved.")),
             (Some("preferences"), _, _) => Some(notice(true, "Your preferences are saved.")),
             (Some("card"), _, _) => Some(notice(true, "The card is removed.")),
+            (Some("default_card"), _, _) => Some(notice(true, "That card is now your default.")),
             (_, Some("email"), _) => Some(notice(false, "Please enter a valid email address.")),
             (_, Some("phone"), _) => {
                 Some(notice(false, "Please enter a phone number with 7 to 15 digits, like +1 555 010 2030."))
@@ -97,10 +101,22 @@ pub fn SettingsPage() -> impl IntoView {
                                                                     {c.expired.then(|| view! { " " <span class="status status--overdue">"Expired"</span> })}
                                                                     {c.is_default.then(|| view! { " " <span class="status status--upcoming">"Default"</span> })}
                                                                 </span>
-                                                                <form method="post" action=action>
-                                                                    <button type="submit" class="button button--secondary"
-                                                                        aria-label=format!("Remove {label}")>"Remove"</button>
-                                                                </form>
+                                                                <span class="card-row__actions">
+                                                                    {(!c.is_default && !c.expired).then(|| {
+                                                                        let action = format!("{home}/account/cards/{}/default", c.id);
+                                                                        let label = c.label.clone();
+                                                                        view! {
+                                                                            <form method="post" action=action>
+                                                                                <button type="submit" class="button button--secondary"
+                                                                                    aria-label=format!("Make {label} the default")>"Make default"</button>
+                                                                            </form>
+                                                                        }
+                                                                    })}
+                                                                    <form method="post" action=action>
+                                                                        <button type="submit" class="button button--secondary"
+                                                                            aria-label=format!("Remove {label}")>"Remove"</button>
+                                                                    </form>
+                                                                </span>
                                                             </li>
                                                         }
                                                     }).collect_view()}
@@ -110,6 +126,12 @@ pub fn SettingsPage() -> impl IntoView {
                                                 })}
                                             }.into_any()
                                         }}
+                                        <p>
+                                            <a class="button button--secondary" data-testid="add-card"
+                                                href=format!("{home}/account/cards/new?return_to={}", super::encode_component(&format!("{home}/account/settings")))>
+                                                "Add a card"
+                                            </a>
+                                        </p>
                                     </section>
                                     <section class="panel" aria-labelledby="prefs-heading">
                                         <h2 id="prefs-heading">"Reminders and time zone"</h2>

@@ -52,6 +52,10 @@ impl ManualClock {
         self.0.store(at.0, Ordering::SeqCst);
     }
 
+    pub fn advance(&self, by: std::time::Duration) {
+        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+
     pub fn advance_days(&self, days: i64) {
         self.0.fetch_add(days * MILLIS_PER_DAY, Ordering::SeqCst);
     }

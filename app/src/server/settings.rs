@@ -57,23 +57,10 @@ pub async fn view(
             .await?;
     let zone = super::portal::customer_zone(&c.time_zone, &merchant.time_zone);
     let today = super::portal::local_date(now.0, &zone);
-    let this_month = today.year() as i64 * 12 + today.month() as i64;
     let cards = super::repo::payment_methods::list_active(pool, &identity.merchant_id, &identity.customer_id)
         .await?
         .into_iter()
-        .map(|pm| {
-            let mut brand = pm.brand.clone();
-            if let Some(first) = brand.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            CardView {
-                id: pm.id,
-                label: format!("{brand} ending {}", pm.last4),
-                expires: format!("{:02}/{}", pm.exp_month, pm.exp_year),
-                expired: pm.exp_year * 12 + pm.exp_month < this_month,
-                is_default: pm.is_default != 0,
-            }
-        })
+        .map(|pm| card_view(pm, today))
         .collect();
     Ok(SettingsView {
         cards,
@@ -190,6 +177,23 @@ pub async fn change_preferences(
     .await?;
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+/// A saved card as the customer sees it: "Visa ending 4242", expiry, and
+/// whether it has expired by `today` (in the customer's zone).
+pub(crate) fn card_view(pm: super::repo::payment_methods::PaymentMethodRow, today: jiff::civil::Date) -> CardView {
+    let this_month = today.year() as i64 * 12 + today.month() as i64;
+    let mut brand = pm.brand.clone();
+    if let Some(first) = brand.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    CardView {
+        id: pm.id,
+        label: format!("{brand} ending {}", pm.last4),
+        expires: format!("{:02}/{}", pm.exp_month, pm.exp_year),
+        expired: pm.exp_year * 12 + pm.exp_month < this_month,
+        is_default: pm.is_default != 0,
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The one application state, handed to axum handlers (via `FromRef`) and to
 //! server functions (via Leptos context).
 
+use super::gateway::Gateways;
 use super::{Clock, Db};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -10,6 +11,8 @@ use std::sync::Arc;
 pub struct PortalSettings {
     /// Public origin links are built from, e.g. `https://pay.example.com`.
     pub base_url: String,
+    /// Where the browser loads Stripe.js from (the CSP allows exactly this).
+    pub stripe_js_url: String,
 }
 
 #[derive(Clone)]
@@ -18,11 +21,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub leptos_options: LeptosOptions,
     pub portal: Arc<PortalSettings>,
+    pub gateways: Gateways,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState").field("db", &self.db).field("portal", &self.portal).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn stripe_js_url(&self) -> String {
+        self.portal.stripe_js_url.clone()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod invoice;
 pub mod link;
 pub mod locale;
 pub mod money;
+pub mod pay;
 pub mod settings;
 pub mod sign_in;
 
@@ -15,6 +16,6 @@ pub use branding::{Branding, PortalHome};
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};
 pub use link::LinkStatus;
-pub use money::{Currency, Money};
+pub use money::{AmountError, Currency, Money};
 pub use settings::{CardView, SettingsView};
 pub use sign_in::{SignInLinkView, SignInPending};

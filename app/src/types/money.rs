@@ -147,6 +147,72 @@ impl Money {
     }
 }
 
+/// Why typed text is not an amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("Enter an amount.")]
+    Empty,
+    #[error("Enter the amount as a number, for example {0}.")]
+    NotANumber(String),
+    #[error("Use at most {0} digits after the decimal point.")]
+    TooManyDecimals(u32),
+    #[error("Enter an amount above zero.")]
+    NotPositive,
+    #[error("That amount is too large.")]
+    TooLarge,
+}
+
+impl Money {
+    /// Reads an amount as a customer of `locale` types it ("1,234.50",
+    /// "1.234,50 €", "$20"): group separators and the currency's symbol or
+    /// code are ignored, the locale's decimal mark separates the minor units.
+    pub fn parse_in(text: &str, currency: Currency, locale: &str) -> Result<Money, AmountError> {
+        let style = super::locale::number_style(locale);
+        let example = Money::new(2050 * 10i64.pow(currency.exponent()) / 100, currency).display_in(locale);
+        let mut cleaned: String = text.trim().to_string();
+        if let Some(sym) = currency.symbol() {
+            cleaned = cleaned.replace(sym, "");
+        }
+        cleaned = cleaned.replace(currency.code(), "").replace(&currency.code().to_lowercase(), "");
+        let cleaned: String = cleaned
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}' && *c != '\'')
+            .collect();
+        if cleaned.is_empty() {
+            return Err(AmountError::Empty);
+        }
+        if cleaned.starts_with('-') {
+            return Err(AmountError::NotPositive);
+        }
+        let (whole, fraction) = match cleaned.rfind(style.decimal) {
+            Some(i) => (&cleaned[..i], &cleaned[i + style.decimal.len_utf8()..]),
+            None => (cleaned.as_str(), ""),
+        };
+        let group: Vec<char> = style.group.chars().collect();
+        let whole: String = whole.chars().filter(|c| !group.contains(c)).collect();
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if !digits(&whole) || !digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
+            return Err(AmountError::NotANumber(example));
+        }
+        let exp = currency.exponent();
+        if fraction.len() > exp as usize {
+            return Err(AmountError::TooManyDecimals(exp));
+        }
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| AmountError::TooLarge)? };
+        let fraction_minor: i64 =
+            if fraction.is_empty() { 0 } else { fraction.parse::<i64>().map_err(|_| AmountError::TooLarge)? };
+        let fraction_minor = fraction_minor * 10i64.pow(exp - fraction.len() as u32);
+        let minor = whole
+            .checked_mul(10i64.pow(exp))
+            .and_then(|w| w.checked_add(fraction_minor))
+            .ok_or(AmountError::TooLarge)?;
+        if minor == 0 {
+            return Err(AmountError::NotPositive);
+        }
+        Ok(Money::new(minor, currency))
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display())
@@ -197,6 +263,29 @@ mod tests {
         assert_eq!(eur.display_in("nl-NL"), "€\u{a0}1.234,56");
         assert_eq!(eur.display_in("en-GB"), "€1,234.56");
         assert_eq!(Money::new(-5, Currency::USD).display_in("es-ES"), "-0,05\u{a0}$");
+    }
+
+    #[test]
+    fn parses_typed_amounts_in_the_customer_locale() {
+        let usd = |t: &str| Money::parse_in(t, Currency::USD, "en-US").map(|m| m.minor);
+        assert_eq!(usd("1,234.50"), Ok(123450));
+        assert_eq!(usd("$20"), Ok(2000));
+        assert_eq!(usd(" 0.5 "), Ok(50));
+        assert_eq!(usd(".75"), Ok(75));
+        assert_eq!(usd("20 USD"), Ok(2000));
+        assert_eq!(usd(""), Err(AmountError::Empty));
+        assert_eq!(usd("0"), Err(AmountError::NotPositive));
+        assert_eq!(usd("-5"), Err(AmountError::NotPositive));
+        assert_eq!(usd("1.234"), Err(AmountError::TooManyDecimals(2)));
+        assert!(matches!(usd("12abc"), Err(AmountError::NotANumber(_))));
+        assert!(matches!(usd("1.2.3"), Err(AmountError::NotANumber(_))));
+        assert_eq!(usd("99999999999999999999"), Err(AmountError::TooLarge));
+        let eur_de = |t: &str| Money::parse_in(t, Currency::EUR, "de-DE").map(|m| m.minor);
+        assert_eq!(eur_de("1.234,56 €"), Ok(123456));
+        assert_eq!(eur_de("10,5"), Ok(1050));
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::parse_in("1,200", jpy, "en-US").map(|m| m.minor), Ok(1200));
+        assert_eq!(Money::parse_in("12.5", jpy, "en-US"), Err(AmountError::TooManyDecimals(0)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod dev_outbox;
 pub mod health;
+pub mod pay;
 pub mod portal_auth;
 pub mod settings;
 pub mod sign_in;
@@ -89,6 +90,7 @@ pub fn app_router(
         .merge(sign_in::router())
         .merge(account::router())
         .merge(settings::router())
+        .merge(pay::router())
         .merge(dev_outbox::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

@@ -136,3 +136,34 @@ pub async fn set_password_hash(
         .await?;
     Ok(())
 }
+
+pub async fn gateway_customer_ref(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+    id: &CustomerId,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT gateway_customer_ref FROM customers WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.and_then(|r| r.0))
+}
+
+pub async fn set_gateway_customer_ref(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+    id: &CustomerId,
+    gateway_ref: &str,
+    now: UtcMillis,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE customers SET gateway_customer_ref = $1, updated_at = $2 WHERE merchant_id = $3 AND id = $4")
+        .bind(gateway_ref)
+        .bind(now.0)
+        .bind(merchant.as_str())
+        .bind(id.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}

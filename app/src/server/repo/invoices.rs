@@ -225,3 +225,43 @@ pub async fn lines(
     .fetch_all(pool)
     .await
 }
+
+/// Puts `amount_minor` of a succeeded payment towards an open invoice,
+/// never above what it still owes, and marks it paid when nothing is left.
+/// Returns the amount actually applied (0 when it was paid or voided since).
+pub async fn apply_payment(
+    conn: &mut sqlx::AnyConnection,
+    merchant: &MerchantId,
+    invoice: &str,
+    amount_minor: i64,
+    now: UtcMillis,
+) -> Result<i64, sqlx::Error> {
+    let owed: Option<(i64,)> = sqlx::query_as(
+        "SELECT total_minor - amount_paid_minor FROM invoices WHERE merchant_id = $1 AND id = $2 AND status = 'open'",
+    )
+    .bind(merchant.as_str())
+    .bind(invoice)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((owed,)) = owed else { return Ok(0) };
+    let applied = amount_minor.min(owed).max(0);
+    if applied == 0 {
+        return Ok(0);
+    }
+    // Relative update guarded by the balance read above: a concurrent change
+    // makes this match nothing rather than overpay.
+    let done = sqlx::query(
+        "UPDATE invoices SET amount_paid_minor = amount_paid_minor + $1, \
+         status = CASE WHEN amount_paid_minor + $1 >= total_minor THEN 'paid' ELSE status END, \
+         paid_at = CASE WHEN amount_paid_minor + $1 >= total_minor THEN $2 ELSE paid_at END, updated_at = $2 \
+         WHERE merchant_id = $3 AND id = $4 AND status = 'open' AND total_minor - amount_paid_minor = $5",
+    )
+    .bind(applied)
+    .bind(now.0)
+    .bind(merchant.as_str())
+    .bind(invoice)
+    .bind(owed)
+    .execute(&mut *conn)
+    .await?;
+    Ok(if done.rows_affected() == 1 { applied } else { 0 })
+}

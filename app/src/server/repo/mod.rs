@@ -17,3 +17,17 @@ pub mod sign_in_challenges;
 pub fn flag(v: i64) -> bool {
     v != 0
 }
+
+/// Whether `e` broke the named unique constraint. PostgreSQL names it;
+/// SQLite only lists the columns ("UNIQUE constraint failed: t.a, t.b"), so
+/// the caller passes the last column as SQLite reports it.
+pub fn unique_violation(e: &sqlx::Error, pg_constraint: &str, sqlite_column: &str) -> bool {
+    let Some(db) = e.as_database_error() else { return false };
+    if !matches!(db.kind(), sqlx::error::ErrorKind::UniqueViolation) {
+        return false;
+    }
+    match db.constraint() {
+        Some(name) => name == pg_constraint,
+        None => db.message().contains(sqlite_column),
+    }
+}

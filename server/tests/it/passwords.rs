@@ -1,10 +1,9 @@
 //! Customer passwords on both backends: who may set one, the rules, argon2id
 //! storage, session id cycling, and signing in with it.
 
-mod common;
 
-use common::flows::*;
-use common::*;
+use crate::common::flows::*;
+use crate::common::*;
 
 async fn post_password(
     app: &TestApp,

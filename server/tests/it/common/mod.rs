@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod flows;
+pub mod paying;
 pub mod smtp;
 
 use app::server::ids::{CustomerId, MerchantId};
@@ -29,6 +30,8 @@ pub const T0: UtcMillis = UtcMillis(1_773_586_800_000);
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The running application's state (gateways, clock, settings).
+    pub state: app::server::AppState,
     pub clock: Arc<ManualClock>,
     pub backend: Backend,
     _dir: tempfile::TempDir,
@@ -162,17 +165,19 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         db_max_connections: 5,
         smtp_url: None,
         mail_from: "no-reply@settle.test".into(),
+        sandbox_latency_ms: 0,
     };
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new(T0));
     let app = Application::build(&config, clock.clone()).await.expect("application starts");
     let base = format!("http://{}", app.addr());
     let db = app.state().db.clone();
+    let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
-    Some(TestApp { base, db, clock, backend, _dir: dir, shutdown: Some(tx), pg_cleanup })
+    Some(TestApp { base, db, state, clock, backend, _dir: dir, shutdown: Some(tx), pg_cleanup })
 }
 
 /// A browser stand-in: keeps cookies, does not follow redirects (tests

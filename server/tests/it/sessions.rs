@@ -1,10 +1,9 @@
 //! Session lifetime on both backends: 30-minute idle and 12-hour absolute
 //! timeouts on the injected clock, and a new session id at sign-in.
 
-mod common;
 
-use common::flows::*;
-use common::*;
+use crate::common::flows::*;
+use crate::common::*;
 
 const MINUTE: i64 = 60_000;
 

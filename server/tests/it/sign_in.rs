@@ -1,11 +1,10 @@
 //! Signing in without an access link, on both backends, with the emails
 //! read from a real SMTP server (aiosmtpd).
 
-mod common;
 
 use app::server::Clock;
-use common::flows::*;
-use common::*;
+use crate::common::flows::*;
+use crate::common::*;
 use std::time::Duration;
 
 async fn code_sign_in_with_the_code_from_the_email(backend: Backend) {

@@ -2,9 +2,8 @@
 //! dunning engine, the merchant told (event + audit entry), shown in the
 //! portal, and scoped to the signed-in customer.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 on_both_backends!(
     promise_to_pay_is_validated_recorded_and_shown,

@@ -2,9 +2,8 @@
 //! GET shows and consumes nothing, POST signs in, the account page shows
 //! only this customer's open invoices, sign-out ends the session.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 on_both_backends!(
     valid_link_continue_then_account_shows_open_invoices_and_total,
@@ -280,7 +279,7 @@ async fn health_and_readiness(app: TestApp) {
 }
 
 mod https_deployment {
-    use super::common::*;
+    use crate::common::*;
 
     async fn host_prefixed_secure_cookie(backend: Backend) {
         let Some(app) = spawn_app_with(backend, |c| {

@@ -1,10 +1,9 @@
 //! Invoice detail and payment history on both backends: what they show, and
 //! that nobody sees another customer's or merchant's invoice.
 
-mod common;
 
 use app::server::repo::invoices::InvoiceStatus;
-use common::*;
+use crate::common::*;
 
 on_both_backends!(
     invoice_detail_shows_lines_totals_and_payments,

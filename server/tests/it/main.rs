@@ -1,0 +1,17 @@
+//! Every integration test in one binary: one link step instead of one per
+//! file keeps builds fast and the target directory small (each separately
+//! linked test binary carried the whole server).
+#[macro_use]
+mod common;
+
+mod config_rejected;
+mod email_delivery;
+mod invoices;
+mod passwords;
+mod payments;
+mod portal_access;
+mod promises;
+mod repository;
+mod sessions;
+mod settings;
+mod sign_in;
