@@ -209,6 +209,43 @@ async fn register_demo_cards(db: &Db, now: UtcMillis) -> Result<(), AppError> {
         let id = CustomerId::from_trusted(customer_id);
         customers::set_gateway_customer_ref(pool, &merchant.merchant_id(), &id, &customer_ref, now).await?;
     }
+    record_demo_consents(db, &merchant, now).await
+}
+
+/// Autopay is on only with a card and a consent on record: demo customers
+/// marked for autopay get one (covering invoices due from now on); those
+/// without a card have autopay off.
+async fn record_demo_consents(db: &Db, merchant: &merchants::MerchantRow, now: UtcMillis) -> Result<(), AppError> {
+    let pool = db.pool();
+    sqlx::query(
+        "UPDATE customers SET autopay_enabled = 0 WHERE merchant_id = $1 AND autopay_enabled = 1 \
+         AND NOT EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = customers.id AND pm.status = 'active')",
+    )
+    .bind(merchant.id.as_str())
+    .execute(pool)
+    .await?;
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT c.id, pm.id, pm.brand, pm.last4 FROM customers c JOIN payment_methods pm ON pm.customer_id = c.id \
+         AND pm.is_default = 1 WHERE c.merchant_id = $1 AND c.autopay_enabled = 1",
+    )
+    .bind(merchant.id.as_str())
+    .fetch_all(pool)
+    .await?;
+    for (customer, card, brand, last4) in rows {
+        let label = format!("{}{} ending {last4}", brand[..1].to_uppercase(), &brand[1..]);
+        sqlx::query(
+            "INSERT INTO autopay_consents (id, merchant_id, customer_id, payment_method_id, consent_text, ip, \
+             user_agent, granted_at) VALUES ($1, $2, $3, $4, $5, NULL, 'settle demo', $6)",
+        )
+        .bind(format!("apc_{}", app::server::ids::new_id_body()))
+        .bind(merchant.id.as_str())
+        .bind(&customer)
+        .bind(&card)
+        .bind(app::server::payments::autopay::consent_text(&merchant.display_name, &label))
+        .bind(now.0)
+        .execute(pool)
+        .await?;
+    }
     Ok(())
 }
 

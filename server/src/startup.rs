@@ -114,14 +114,20 @@ impl Application {
     /// finishes in-flight requests and the delivery batch in progress.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore::new(self.state.db.pool().clone())));
+        let reconciler = tokio::spawn(reconcile_payments(self.state.clone()));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let jobs = tokio::spawn(run_jobs(self.state.clone(), stop_rx.clone()));
         let delivery = tokio::spawn(self.delivery_worker().run(stop_rx));
         let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
         let _ = delivery.await;
+        let _ = jobs.await;
         sweeper.abort();
+        // Reconciling is safe to stop anywhere: an interrupted payment stays
+        // undecided and is picked up again by the next process.
+        reconciler.abort();
         result
     }
 }
@@ -134,6 +140,36 @@ async fn sweep_expired_sessions(store: DbSessionStore) {
             Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}
+
+/// Settles payments left undecided by a crash or a lost gateway answer.
+async fn reconcile_payments(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        match app::server::payments::reconcile::reconcile_stale(&state, 50).await {
+            Ok(n) if n > 0 => tracing::info!(decided = n, "undecided payments reconciled"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "payment reconciliation failed"),
+        }
+    }
+}
+
+/// Runs due jobs (autopay charges) until shutdown; the batch in progress is
+/// finished first, and an interrupted job's lease lets another process take over.
+async fn run_jobs(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let owner = format!("{}:{}", std::process::id(), app::server::ids::new_id_body());
+    loop {
+        match app::server::jobs::run_once(&state, &owner, 20).await {
+            Ok(r) if r.done + r.retrying > 0 => tracing::debug!(?r, "job batch"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "job worker could not run"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = shutdown.changed() => return,
         }
     }
 }

@@ -119,6 +119,17 @@ fn Account(view: AccountView) -> impl IntoView {
                     "Signed in as " <strong>{view.customer_name.clone()}</strong> " · " {view.customer_email.clone()}
                 </p>
                 <h1 id="balance-heading">"Balance due"</h1>
+                {view.autopay_problem.clone().map(|p| view! {
+                    <div class="notice notice--error" role="alert" data-testid="autopay-problem">
+                        <p>{p}</p>
+                        <p>
+                            "Pay now below, or "
+                            <a href=format!("{}/account/cards/new?return_to={}", b.portal_home(),
+                                super::encode_component(&format!("{}/account", b.portal_home())))>"add a new card"</a>
+                            " for the next charge."
+                        </p>
+                    </div>
+                })}
                 {if has_invoices {
                     view.balance.iter().map(|line| {
                         let overdue = (line.overdue.minor > 0)

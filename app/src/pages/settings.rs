@@ -29,6 +29,14 @@ pub fn SettingsPage() -> impl IntoView {
             (Some("preferences"), _, _) => Some(notice(true, "Your preferences are saved.")),
             (Some("card"), _, _) => Some(notice(true, "The card is removed.")),
             (Some("default_card"), _, _) => Some(notice(true, "That card is now your default.")),
+            (Some("autopay_on"), _, _) => {
+                Some(notice(true, "Autopay is on. Your default card will be charged on each invoice's due date."))
+            }
+            (Some("autopay_off"), _, _) => Some(notice(true, "Autopay is off. We'll remind you when invoices are due.")),
+            (_, Some("autopay_consent"), _) => Some(notice(false, "Tick the box to agree to automatic payments.")),
+            (_, Some("autopay_card"), _) => {
+                Some(notice(false, "Autopay needs a default card that hasn't expired. Add one first."))
+            }
             (_, Some("email"), _) => Some(notice(false, "Please enter a valid email address.")),
             (_, Some("phone"), _) => {
                 Some(notice(false, "Please enter a phone number with 7 to 15 digits, like +1 555 010 2030."))
@@ -133,6 +141,7 @@ pub fn SettingsPage() -> impl IntoView {
                                             </a>
                                         </p>
                                     </section>
+                                    <AutopaySection autopay=s.autopay.clone() home=home.clone()/>
                                     <section class="panel" aria-labelledby="prefs-heading">
                                         <h2 id="prefs-heading">"Reminders and time zone"</h2>
                                         <form method="post" action=format!("{home}/account/preferences") class="stack">
@@ -243,5 +252,48 @@ pub fn VerifyPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// Turn autopay on (with the exact consent words) or off.
+#[component]
+fn AutopaySection(autopay: crate::types::settings::AutopayView, home: String) -> impl IntoView {
+    let action = format!("{home}/account/autopay");
+    let body = if autopay.enabled {
+        view! {
+            <p><strong>"Autopay is on"</strong> {autopay.since.clone().map(|d| format!(" since {d}"))} "."</p>
+            {autopay.consent_text.clone().map(|t| view! { <blockquote class="consent">{t}</blockquote> })}
+            <form method="post" action=action>
+                <input type="hidden" name="action" value="off"/>
+                <button type="submit" class="button button--secondary">"Turn off autopay"</button>
+            </form>
+        }
+        .into_any()
+    } else {
+        match (autopay.offer_card_id.clone(), autopay.offer_text.clone()) {
+            (Some(card), Some(text)) => view! {
+                <p>"Pay each invoice automatically on its due date. You can turn this off at any time."</p>
+                <form method="post" action=action class="stack" data-testid="autopay-form">
+                    <input type="hidden" name="action" value="on"/>
+                    <input type="hidden" name="card" value=card/>
+                    <div class="check">
+                        <input type="checkbox" id="autopay-consent" name="consent" value="yes" required/>
+                        <label for="autopay-consent">{text}</label>
+                    </div>
+                    <button type="submit" class="button button--primary">"Turn on autopay"</button>
+                </form>
+            }
+            .into_any(),
+            _ => view! {
+                <p>"To pay invoices automatically, first add a card (or make a card that hasn't expired your default)."</p>
+            }
+            .into_any(),
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="autopay-heading" id="autopay">
+            <h2 id="autopay-heading">"Autopay"</h2>
+            {body}
+        </section>
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod gateway;
 pub mod history;
 pub mod ids;
+pub mod jobs;
 pub mod mail;
 pub mod passwords;
 pub mod pay_views;

@@ -18,6 +18,9 @@ pub struct AccountView {
     /// One line per currency the customer owes in.
     pub balance: Vec<BalanceLine>,
     pub security: AccountSecurity,
+    /// The last autopay charge failed (and nothing was paid since): what
+    /// happened, for the customer to act on.
+    pub autopay_problem: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

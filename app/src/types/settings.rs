@@ -19,6 +19,21 @@ pub struct SettingsView {
     pub has_password: bool,
     pub time_zones: Vec<String>,
     pub cards: Vec<CardView>,
+    pub autopay: AutopayView,
+}
+
+/// Autopay as the customer sees it, and what turning it on means.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AutopayView {
+    pub enabled: bool,
+    /// When the consent in force was given (customer's zone).
+    pub since: Option<String>,
+    /// The words agreed to, shown back while autopay is on.
+    pub consent_text: Option<String>,
+    /// The default card autopay would use, if it can pay.
+    pub offer_card_id: Option<String>,
+    /// The exact words the customer agrees to by turning it on.
+    pub offer_text: Option<String>,
 }
 
 /// A saved card as the gateway describes it (never a number).

@@ -8,15 +8,18 @@ use app::server::gateway::sandbox::CardEntryError;
 use app::server::gateway::{GatewayKind, SetupOutcome};
 use app::server::ids::{PaymentId, PaymentMethodId};
 use app::server::pay_views::safe_return_path;
+use app::server::payments::autopay::{self, ConsentOrigin};
 use app::server::payments::{self, PayRefusal, PayRequest, PayResult};
 use app::server::repo::payment_methods::{self, NewPaymentMethod};
 use app::server::{AppError, AppState};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap};
 use axum::response::Redirect;
 use axum::routing::post;
 use axum::{Form, Router};
 use serde::Deserialize;
+use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/p/{slug}/sandbox/payments/{id}/challenge", post(sandbox_challenge))
         .route("/p/{slug}/account/cards/complete", post(complete_card_setup))
         .route("/p/{slug}/account/cards/{id}/default", post(make_default))
+        .route("/p/{slug}/account/autopay", post(autopay))
 }
 
 /// The confirmation form: `invoice` repeats, so it is read as pairs
@@ -330,6 +334,47 @@ async fn make_default(
         return Err(AppError::NotFound.into());
     }
     Ok(Redirect::to(&format!("/p/{slug}/account/settings?saved=default_card")))
+}
+
+#[derive(Deserialize)]
+struct AutopayForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    card: String,
+    #[serde(default)]
+    consent: String,
+}
+
+async fn autopay(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<AutopayForm>,
+) -> Result<Redirect, HttpError> {
+    let (merchant, identity) = match signed_in(&state, &session, &slug).await? {
+        Ok(v) => v,
+        Err(redirect) => return Ok(redirect),
+    };
+    let origin = ConsentOrigin {
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(300).collect()),
+    };
+    let back = format!("/p/{slug}/account/settings");
+    if form.action == "off" {
+        autopay::disable(&state, &identity, &origin).await?;
+        return Ok(Redirect::to(&format!("{back}?saved=autopay_off#autopay")));
+    }
+    let agreed = form.consent == "yes";
+    Ok(match autopay::enable(&state, &merchant, &identity, &form.card, agreed, &origin).await? {
+        Ok(()) => Redirect::to(&format!("{back}?saved=autopay_on#autopay")),
+        Err(e) => Redirect::to(&format!("{back}?error=autopay_{}#autopay", e.code())),
+    })
 }
 
 fn encode(s: &str) -> String {

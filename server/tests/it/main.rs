@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod autopay;
 mod config_rejected;
 mod email_delivery;
 mod invoices;

@@ -11,6 +11,7 @@
 //! - a decision is applied once: only the request, webhook or reconciler
 //!   that moves the payment out of flight applies its effects.
 
+pub mod autopay;
 pub mod plan;
 mod receipt_email;
 pub mod reconcile;
@@ -117,8 +118,14 @@ pub fn card_expired(card: &PaymentMethodRow, today: (i64, i64)) -> bool {
     (card.exp_year, card.exp_month) < today
 }
 
-fn this_month(now: UtcMillis) -> (i64, i64) {
-    let d = super::portal::local_date(now.0, &jiff::tz::TimeZone::UTC);
+/// Today's date in UTC: card expiry is a calendar month, and a day's
+/// difference at the month's edge is within what networks accept.
+pub(crate) fn portal_today(now: UtcMillis) -> jiff::civil::Date {
+    super::portal::local_date(now.0, &jiff::tz::TimeZone::UTC)
+}
+
+pub(crate) fn this_month(now: UtcMillis) -> (i64, i64) {
+    let d = portal_today(now);
     (d.year() as i64, d.month() as i64)
 }
 
@@ -134,7 +141,7 @@ pub async fn plan_for(
 }
 
 /// The gateway customer for ours, created on first use and remembered.
-async fn gateway_customer(
+pub(crate) async fn gateway_customer(
     state: &AppState,
     gateway: &dyn PaymentGateway,
     merchant: &MerchantId,

@@ -6,6 +6,7 @@ pub mod access_tokens;
 pub mod customers;
 pub mod events;
 pub mod invoices;
+pub mod jobs;
 pub mod merchants;
 pub mod messages;
 pub mod payment_methods;
