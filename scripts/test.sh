@@ -30,7 +30,13 @@ set -e
 
 step "build server and wasm client for the browser tests"
 # The server binary comes from `cargo test` above (same features, no rebuild).
-cargo leptos build --frontend-only 2>&1 | tail -n 5
+if ! cargo leptos build --frontend-only > "$LOGS/leptos-build.log" 2>&1; then
+  grep -v '^\s*[0-9]*: \|^\s*at ' "$LOGS/leptos-build.log" | grep -v '^\s*Compiling' | tail -n 40
+  echo "the browser build failed (full log: $LOGS/leptos-build.log)"
+  echo "total: 0 passed, 1 failed"
+  exit 1
+fi
+tail -n 3 "$LOGS/leptos-build.log"
 
 step "end2end (Chromium)"
 E2E_DIR=$(mktemp -d)

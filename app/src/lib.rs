@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Settle's Leptos crate: pages, components, server functions and the types
 //! they share. Built twice: with `ssr` into the server, with `hydrate` into the
 //! wasm bundle. Everything that needs the database, the clock or secrets lives

@@ -19,6 +19,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ("SETTLE_SMTP_URL", "smtp_url"),
     ("SETTLE_MAIL_FROM", "mail_from"),
     ("SETTLE_SANDBOX_LATENCY_MS", "sandbox_latency_ms"),
+    ("SETTLE_STRIPE_SECRET_KEY", "stripe_secret_key"),
+    ("SETTLE_STRIPE_PUBLISHABLE_KEY", "stripe_publishable_key"),
+    ("SETTLE_STRIPE_API_BASE", "stripe_api_base"),
+    ("SETTLE_STRIPE_JS_URL", "stripe_js_url"),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +44,30 @@ pub struct Config {
     /// Delay the sandbox gateway adds to each call, to show spinners and
     /// races in the demo the way a real gateway would.
     pub sandbox_latency_ms: u64,
+    /// Stripe, when a secret key is configured (merchants on the `stripe`
+    /// gateway need it).
+    pub stripe: Option<StripeConfig>,
+    /// Where browsers load Stripe.js from; the only script origin allowed
+    /// besides our own.
+    pub stripe_js_url: url::Url,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct StripeConfig {
+    /// Secret: never logged, never echoed in an error.
+    pub secret_key: String,
+    pub publishable_key: String,
+    pub api_base: url::Url,
+}
+
+impl std::fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("secret_key", &"(hidden)")
+            .field("publishable_key", &self.publishable_key)
+            .field("api_base", &self.api_base.as_str())
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -72,6 +100,10 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     sandbox_latency_ms: Option<toml::Value>,
+    stripe_secret_key: Option<String>,
+    stripe_publishable_key: Option<String>,
+    stripe_api_base: Option<String>,
+    stripe_js_url: Option<String>,
 }
 
 impl FileSettings {
@@ -87,6 +119,10 @@ impl FileSettings {
             "mail_from" => self.mail_from.clone(),
             "db_max_connections" => self.db_max_connections.as_ref().map(toml_text),
             "sandbox_latency_ms" => self.sandbox_latency_ms.as_ref().map(toml_text),
+            "stripe_secret_key" => self.stripe_secret_key.clone(),
+            "stripe_publishable_key" => self.stripe_publishable_key.clone(),
+            "stripe_api_base" => self.stripe_api_base.clone(),
+            "stripe_js_url" => self.stripe_js_url.clone(),
             _ => None,
         }
     }
@@ -209,7 +245,48 @@ impl Config {
             None => 0,
         };
 
+        let stripe = match (raw("SETTLE_STRIPE_SECRET_KEY"), raw("SETTLE_STRIPE_PUBLISHABLE_KEY")) {
+            (None, None) => None,
+            (Some(secret), Some(publishable)) => {
+                let secret_key = secret.value.trim().to_string();
+                if !(secret_key.starts_with("sk_") || secret_key.starts_with("rk_")) || secret_key.len() < 8 {
+                    return Err(ConfigError::Invalid {
+                        setting: secret.source,
+                        value: "(hidden)".into(),
+                        reason: "expected a Stripe secret key (sk_live_…, sk_test_… or a restricted rk_… key)".into(),
+                    });
+                }
+                let publishable_key = publishable.value.trim().to_string();
+                if !publishable_key.starts_with("pk_") {
+                    return Err(invalid(&publishable, "expected a Stripe publishable key (pk_live_… or pk_test_…)"));
+                }
+                let api_base = match raw("SETTLE_STRIPE_API_BASE") {
+                    Some(r) => parse_http_url(&r)?,
+                    None => url::Url::parse("https://api.stripe.com").expect("valid"),
+                };
+                Some(StripeConfig { secret_key, publishable_key, api_base })
+            }
+            (Some(r), None) | (None, Some(r)) => {
+                let missing = if r.source.contains("SECRET") || r.source.contains("secret") {
+                    "SETTLE_STRIPE_PUBLISHABLE_KEY"
+                } else {
+                    "SETTLE_STRIPE_SECRET_KEY"
+                };
+                return Err(ConfigError::Invalid {
+                    setting: r.source,
+                    value: "(hidden)".into(),
+                    reason: format!("Stripe needs both keys: set {missing} too"),
+                });
+            }
+        };
+        let stripe_js_url = match raw("SETTLE_STRIPE_JS_URL") {
+            Some(r) => parse_http_url(&r)?,
+            None => url::Url::parse("https://js.stripe.com/v3/").expect("valid"),
+        };
+
         Ok(Config {
+            stripe,
+            stripe_js_url,
             database_url,
             data_dir,
             listen,
@@ -302,6 +379,14 @@ fn parse_smtp_url(r: &Raw) -> Result<String, ConfigError> {
         return Err(hidden("an SMTP URL needs a host"));
     }
     Ok(r.value.trim().to_string())
+}
+
+fn parse_http_url(r: &Raw) -> Result<url::Url, ConfigError> {
+    let u = url::Url::parse(r.value.trim()).map_err(|e| invalid(r, &format!("not a URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(invalid(r, "expected an https:// URL"));
+    }
+    Ok(u)
 }
 
 fn parse_base_url(r: &Raw) -> Result<url::Url, ConfigError> {

@@ -8,7 +8,8 @@ use crate::origin::OriginPolicy;
 use crate::routes::{self, CookiePolicy};
 use app::server::db::DbError;
 use app::server::gateway::sandbox::SandboxGateway;
-use app::server::gateway::Gateways;
+use app::server::gateway::stripe::{StripeGateway, StripeSettings};
+use app::server::gateway::{Gateways, PaymentGateway};
 use app::server::session_store::DbSessionStore;
 use app::server::state::PortalSettings;
 use app::server::{AppState, Clock, Db};
@@ -29,6 +30,8 @@ pub enum StartupError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("invalid SMTP settings: {0}")]
     Mail(String),
+    #[error("invalid Stripe settings: {0}")]
+    Stripe(String),
 }
 
 /// SMTP when configured, otherwise the database outbox.
@@ -78,14 +81,26 @@ impl Application {
             .env(Env::PROD)
             .build();
         let sandbox = SandboxGateway::new(db.clone(), clock.clone(), Duration::from_millis(config.sandbox_latency_ms));
-        let gateways = Gateways { sandbox: Arc::new(sandbox), stripe: None };
+        let stripe: Option<Arc<dyn PaymentGateway>> = match &config.stripe {
+            Some(c) => {
+                let settings = StripeSettings {
+                    secret_key: c.secret_key.clone(),
+                    publishable_key: c.publishable_key.clone(),
+                    api_base: c.api_base.as_str().trim_end_matches('/').to_string(),
+                    timeout: Duration::from_secs(20),
+                };
+                Some(Arc::new(StripeGateway::new(&settings).map_err(StartupError::Stripe)?))
+            }
+            None => None,
+        };
+        let gateways = Gateways { sandbox: Arc::new(sandbox), stripe };
         let state = AppState {
             db,
             clock,
             leptos_options,
             portal: Arc::new(PortalSettings {
                 base_url: config.base_url.origin().ascii_serialization(),
-                stripe_js_url: "https://js.stripe.com/v3/".into(),
+                stripe_js_url: config.stripe_js_url.to_string(),
             }),
             gateways,
         };

@@ -5,6 +5,8 @@
 
 pub mod sandbox;
 pub mod signature;
+pub mod stripe;
+mod stripe_wire;
 mod types;
 
 pub use types::*;
