@@ -4,6 +4,7 @@
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod gateway_admin;
 pub mod http_error;
 pub mod mail;
 pub mod origin;

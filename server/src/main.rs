@@ -35,6 +35,18 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Choose a merchant's payment gateway: `sandbox` (test mode) or `stripe`
+    /// (needs SETTLE_STRIPE_* keys and the signing secret of the webhook
+    /// endpoint you created in Stripe for /webhooks/stripe/<merchant>).
+    Gateway {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long, value_parser = ["sandbox", "stripe"])]
+        gateway: String,
+        /// Stripe's webhook signing secret (whsec_…); required for stripe.
+        #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -80,6 +92,12 @@ async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error:
             let db = open_database(&config).await?;
             let path = demo::issue_link_for_email(&db, clock.as_ref(), &merchant, &email).await?;
             println!("{}", config.base_url.join(&path)?);
+        }
+        Command::Gateway { merchant, gateway, webhook_secret } => {
+            let db = open_database(&config).await?;
+            let message = settle::gateway_admin::set_gateway(&db, &config, &merchant, &gateway, webhook_secret.as_deref())
+                .await?;
+            println!("{message}");
         }
     }
     Ok(())

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod sign_in;
 pub mod state;
 pub mod tokens;
+pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock, UtcMillis};
 pub use db::{Backend, Db};

@@ -8,6 +8,7 @@ pub mod pay;
 pub mod portal_auth;
 pub mod settings;
 pub mod sign_in;
+pub mod webhooks;
 
 use crate::http_error::HttpError;
 use crate::origin::{self, OriginPolicy};
@@ -91,6 +92,7 @@ pub fn app_router(
         .merge(account::router())
         .merge(settings::router())
         .merge(pay::router())
+        .merge(webhooks::router())
         .merge(dev_outbox::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

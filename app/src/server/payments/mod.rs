@@ -307,6 +307,21 @@ pub async fn settle(
     payment_id: &str,
     outcome: &ChargeOutcome,
 ) -> Result<bool, AppError> {
+    let mut tx = state.db.pool().begin().await?;
+    let changed = settle_in(state, &mut tx, merchant, payment_id, outcome).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// `settle` inside the caller's transaction (a webhook stores its event id
+/// in the same transaction as the effect).
+pub async fn settle_in(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    merchant: &MerchantId,
+    payment_id: &str,
+    outcome: &ChargeOutcome,
+) -> Result<bool, AppError> {
     let now = state.clock.now();
     let (status, gateway_ref, code, message, kind) = match outcome {
         ChargeOutcome::Succeeded { payment_ref } => ("succeeded", Some(payment_ref.as_str()), None, None, None),
@@ -327,12 +342,10 @@ pub async fn settle(
         // Same undecided state again (e.g. still requires action): just keep the reference.
         if let Some(r) = gateway_ref {
             let change = StatusChange { status, gateway_ref: Some(r), failure_code: None, failure_message: None, decline_kind: None };
-            payment_repo::change_in_flight(state.db.pool(), payment_id, &change, now).await?;
+            payment_repo::change_in_flight(&mut **tx, payment_id, &change, now).await?;
         }
         return Ok(false);
     }
-    // Read before the transaction: on SQLite a writer should hold its
-    // connection as briefly as possible.
     let customer = CustomerId::from_trusted(record.customer_id.clone());
     let receipt_to = if status == "succeeded" {
         let pool = state.db.pool();
@@ -342,10 +355,9 @@ pub async fn settle(
     } else {
         None
     };
-    let mut tx = state.db.pool().begin().await?;
     let change =
         StatusChange { status, gateway_ref, failure_code: code, failure_message: message, decline_kind: kind };
-    if !payment_repo::change_in_flight(&mut *tx, payment_id, &change, now).await? {
+    if !payment_repo::change_in_flight(&mut **tx, payment_id, &change, now).await? {
         return Ok(false);
     }
     let detail = serde_json::json!({
@@ -355,28 +367,27 @@ pub async fn settle(
     match status {
         "succeeded" => {
             let mut unapplied = 0;
-            for a in payment_repo::allocations_of(&mut *tx, payment_id).await? {
-                let applied = invoices::apply_payment(&mut tx, merchant, &a.invoice_id, a.amount_minor, now).await?;
+            for a in payment_repo::allocations_of(&mut **tx, payment_id).await? {
+                let applied = invoices::apply_payment(tx, merchant, &a.invoice_id, a.amount_minor, now).await?;
                 unapplied += a.amount_minor - applied;
                 let invoice = InvoiceId::from_trusted(a.invoice_id.clone());
-                events::record(&mut *tx, merchant, Some(&customer), Some(&invoice), "payment.succeeded", &detail, now)
+                events::record(&mut **tx, merchant, Some(&customer), Some(&invoice), "payment.succeeded", &detail, now)
                     .await?;
             }
             if unapplied > 0 {
                 // Paid elsewhere meanwhile: the merchant owes a refund or a credit.
                 let d = serde_json::json!({ "payment_id": payment_id, "unapplied_minor": unapplied });
-                events::record(&mut *tx, merchant, Some(&customer), None, "payment.unapplied", &d, now).await?;
+                events::record(&mut **tx, merchant, Some(&customer), None, "payment.unapplied", &d, now).await?;
             }
             if let Some((m, c)) = &receipt_to {
-                receipt_email::enqueue(&mut tx, state, m, c, &record, now).await?;
+                receipt_email::enqueue(tx, state, m, c, &record, now).await?;
             }
         }
         "failed" => {
-            events::record(&mut *tx, merchant, Some(&customer), None, "payment.failed", &detail, now).await?;
+            events::record(&mut **tx, merchant, Some(&customer), None, "payment.failed", &detail, now).await?;
         }
         _ => {}
     }
-    tx.commit().await?;
     tracing::info!(payment = %payment_id, status, code = code.unwrap_or(""), "payment settled");
     Ok(true)
 }

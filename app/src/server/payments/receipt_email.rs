@@ -10,7 +10,7 @@ use crate::server::{AppError, AppState, UtcMillis};
 use crate::types::{Currency, Money};
 
 pub(super) async fn enqueue(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     state: &AppState,
     merchant: &MerchantRow,
     customer: &CustomerRow,
