@@ -24,7 +24,9 @@ Webhooks are registered with POST /_config/webhooks/NAME (url=…, secret=…).
 Usage: python localstripe_harness.py --port 8420
 """
 import argparse
+import asyncio
 import logging
+import os
 
 from aiohttp import web
 from localstripe import resources as R
@@ -54,6 +56,14 @@ def _complete(o):
         error = o.get('last_payment_error')
         if isinstance(error, dict):
             error.setdefault('type', 'card_error')
+        # Form values arrive as strings; Stripe answers with booleans.
+        apm = o.get('automatic_payment_methods')
+        if isinstance(apm, dict) and isinstance(apm.get('enabled'), str):
+            apm['enabled'] = apm['enabled'] == 'true'
+        # Stripe sends the charge's id unless asked to expand it.
+        if isinstance(o.get('latest_charge'), dict):
+            o['latest_charge'] = o['latest_charge']['id']
+        o.pop('charges', None)
     elif kind == 'charge':
         captured = o.get('captured') and o.get('status') == 'succeeded'
         o.setdefault('amount_captured', o['amount'] if captured else 0)
@@ -197,6 +207,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=8420)
+    parser.add_argument('--parent-pid', type=int, default=None,
+                        help='exit when this process is gone (test runs never leave a server behind)')
     args = parser.parse_args()
     app = web.Application(middlewares=[server.error_middleware, server.auth_middleware, idempotency])
     app.on_response_prepare.append(server.add_cors_headers)
@@ -207,6 +219,17 @@ def main():
     for route in server.app.router.routes():
         if route.method != 'HEAD' and (route.method, route.resource.canonical) not in taken:
             app.router.add_route(route.method, route.resource.canonical, route.handler)
+    if args.parent_pid:
+        async def watch_parent(_app):
+            async def watch():
+                while True:
+                    await asyncio.sleep(0.5)
+                    try:
+                        os.kill(args.parent_pid, 0)
+                    except OSError:
+                        os._exit(0)
+            asyncio.get_running_loop().create_task(watch())
+        app.on_startup.append(watch_parent)
     logging.basicConfig(level=logging.WARNING)
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
 

@@ -16,3 +16,4 @@ mod repository;
 mod sessions;
 mod settings;
 mod sign_in;
+mod stripe;

@@ -307,6 +307,7 @@ pub async fn run_charge(state: &AppState, merchant: &MerchantId, invoice_id: &st
         // reconciler settles that payment; never a second one.
         Err(InsertPaymentError::DuplicateKey) => return Ok(ChargeRun::Skipped("already attempted")),
         Err(InsertPaymentError::InFlight) => return Ok(ChargeRun::Later("another payment in flight")),
+        Err(InsertPaymentError::StaleBalances) => return Ok(ChargeRun::Later("balance changed while planning")),
         Err(InsertPaymentError::Db(e)) => return Err(e.into()),
     };
     let customer_ref = gateway_customer(state, gateway.as_ref(), merchant, &customer).await?;

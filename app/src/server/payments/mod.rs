@@ -227,6 +227,7 @@ pub async fn pay(
             let other = payment_repo::in_flight_for_customer(pool, &identity.merchant_id, &identity.customer_id).await?;
             return Ok(Err(PayRefusal::InFlight { payment_id: other.map(|p| p.id).unwrap_or_default() }));
         }
+        Err(InsertPaymentError::StaleBalances) => return Ok(Err(PayRefusal::AmountsChanged)),
         Err(InsertPaymentError::Db(e)) => return Err(e.into()),
     };
     tracing::info!(payment = %payment_id, customer = %identity.customer_id, amount = plan.total.minor, "payment started");
@@ -243,6 +244,10 @@ pub async fn pay(
 }
 
 /// Writes the pending payment and its planned allocations in one transaction.
+/// The balances the plan was made from are checked again inside it, after
+/// the insert has taken the customer's one in-flight slot: a payment decided
+/// between planning and writing (another tab) makes this one stale instead
+/// of paying the same invoices twice.
 pub async fn write_payment(
     state: &AppState,
     new: &NewPayment<'_>,
@@ -255,6 +260,19 @@ pub async fn write_payment(
         Err(e) => return Ok(Err(e)),
     };
     for a in &plan.allocations {
+        let owed: Option<(i64,)> = sqlx::query_as(
+            "SELECT total_minor - amount_paid_minor FROM invoices \
+             WHERE merchant_id = $1 AND customer_id = $2 AND id = $3 AND status = 'open'",
+        )
+        .bind(new.merchant.as_str())
+        .bind(new.customer.as_str())
+        .bind(&a.invoice_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if owed.map(|o| o.0) != Some(a.amount_due_minor) {
+            tx.rollback().await?;
+            return Ok(Err(InsertPaymentError::StaleBalances));
+        }
         let invoice = InvoiceId::from_trusted(a.invoice_id.clone());
         payment_repo::allocate(&mut *tx, new.merchant, &id, &invoice, a.amount_minor, now).await?;
     }

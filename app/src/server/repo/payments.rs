@@ -179,6 +179,9 @@ pub enum InsertPaymentError {
     /// Another payment of this customer is still undecided.
     #[error("another payment of this customer is in flight")]
     InFlight,
+    /// What the payment was planned on changed before it was written.
+    #[error("the balances changed since the payment was planned")]
+    StaleBalances,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

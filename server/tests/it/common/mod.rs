@@ -7,6 +7,7 @@
 pub mod flows;
 pub mod paying;
 pub mod smtp;
+pub mod stripe;
 
 use app::server::ids::{CustomerId, MerchantId};
 use app::server::repo::invoices::{InvoiceStatus, NewInvoice, NewInvoiceLine};
