@@ -51,6 +51,10 @@ SMTP=$!
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT) 2>/dev/null && break; sleep 0.1; done
 export SETTLE_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" SETTLE_MAIL_FROM="billing@settle.test"
 LINK=$(target/debug/settle demo | grep -o '/p/acme/l/[A-Za-z0-9_-]*' | head -n1)
+# Two more demo customers for the payment tests: one whose card expired, one
+# with a card and two open invoices.
+export E2E_PAY_LINK=$(target/debug/settle link --merchant acme --email marcus.oyelaran@example.com)
+export E2E_DECLINE_LINK=$(target/debug/settle link --merchant acme --email hannah.kowalczyk@example.com)
 target/debug/settle serve > "$LOGS/e2e-server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER $SMTP 2>/dev/null || true; rm -rf "$E2E_DIR"' EXIT
