@@ -4,13 +4,28 @@
 // SetupIntent or PaymentIntent id, and asks Stripe itself what happened.
 (function () {
   'use strict';
+  // Runs `fn` once the page has hydrated (the app marks <body>), or after a
+  // few seconds if the app's script never runs: Stripe.js adds its dialogs
+  // to the page, which must not happen while Leptos is hydrating it.
+  function whenHydrated(fn) {
+    var waited = 0;
+    (function check() {
+      var ready = typeof window.Stripe === 'function';
+      if (ready && (document.body.dataset.hydrated === 'true' || waited >= 5000)) return fn();
+      waited += 50;
+      setTimeout(check, 50);
+    })();
+  }
+
   function status(text) {
     var el = document.getElementById('stripe-status');
     if (el) el.textContent = text;
   }
 
   var setup = document.getElementById('stripe-setup');
-  if (setup) {
+  if (setup) whenHydrated(function () {
+    if (setup.dataset.mounted) return;
+    setup.dataset.mounted = 'true';
     var stripe = Stripe(setup.dataset.stripeKey);
     var elements = stripe.elements();
     var card = elements.create('card');
@@ -31,21 +46,21 @@
         setup.submit();
       });
     });
-  }
+  });
 
   var action = document.getElementById('stripe-action');
   if (action) {
-    var stripe2 = Stripe(action.dataset.stripeKey);
     var started = false;
     var run = function (event) {
       if (event) event.preventDefault();
-      if (started) return;
+      if (started || typeof window.Stripe !== 'function') return;
       started = true;
+      var stripe2 = Stripe(action.dataset.stripeKey);
       status('Opening your bank’s check…');
       // Whatever the outcome, the server asks Stripe where the payment stands.
       stripe2.confirmCardPayment(action.dataset.clientSecret).then(function () { action.submit(); });
     };
     action.addEventListener('submit', run);
-    run();
+    whenHydrated(run);
   }
 })();

@@ -141,7 +141,8 @@ pub async fn load_receipt(slug: String, id: String) -> Result<Receipt, PortalErr
 #[server(prefix = "/_srv", endpoint = "pay_review")]
 pub async fn load_pay_review(
     slug: String,
-    invoices: Vec<String>,
+    // Comma-separated: an empty list must still encode as a field.
+    invoices: String,
     amount: String,
     amount_minor: Option<i64>,
     card: Option<String>,
@@ -150,6 +151,7 @@ pub async fn load_pay_review(
     use ssr::*;
     let state = state()?;
     let (merchant, identity) = signed_in(&state, &slug).await?;
+    let invoices: Vec<String> = invoices.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let view = crate::server::pay_views::review(&state, &merchant, &identity, invoices, amount, amount_minor, card, declined);
     Ok(view.await?)
 }

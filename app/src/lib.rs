@@ -18,4 +18,9 @@ pub mod server;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // Third-party scripts that add to the page (Stripe.js's dialogs) wait
+    // for this mark, so they never change the DOM while it is hydrated.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

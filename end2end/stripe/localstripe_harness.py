@@ -16,6 +16,9 @@ card setup, off-session authentication):
 * 402 errors are typed card_error with a decline_code
 * fields Stripe always sends and typed clients require are filled in
   (payment intents, charges, events, payment methods)
+* the fake Stripe.js is served inside a function scope: at the top level its
+  `class Element` would replace the browser's `Element` for every script
+  on the page (wasm-bindgen's `instanceof Element` checks among them)
 * parameters Stripe accepts and localstripe rejects are tolerated
   (description, statement descriptors, return_url, automatic_payment_methods)
 
@@ -178,6 +181,16 @@ def _customer_payment_methods(id, type=None, limit=None, starting_after=None, **
     return li
 
 
+# --- the fake Stripe.js, scoped -------------------------------------------------
+async def scoped_stripe_js(request):
+    path = os.path.join(os.path.dirname(os.path.realpath(server.__file__)), 'localstripe-v3.js')
+    with open(path, encoding='utf-8') as f:
+        source = f.read()
+    # `Stripe = …` (undeclared) still becomes window.Stripe inside the scope.
+    body = '(function () {\n' + source + '\n})();\n'
+    return web.Response(body=body, content_type='application/javascript')
+
+
 # --- Idempotency-Key: a repeated POST replays the first answer -----------------
 _replays = {}
 
@@ -215,7 +228,8 @@ def main():
     extra = [('GET', '/v1/customers/{id}/payment_methods', _customer_payment_methods)]
     for method, url, func in extra:
         app.router.add_route(method, url, server.api_extra(func, url))
-    taken = {(m, u) for m, u, _ in extra}
+    app.router.add_get('/js.stripe.com/v3/', scoped_stripe_js)
+    taken = {(m, u) for m, u, _ in extra} | {('GET', '/js.stripe.com/v3/')}
     for route in server.app.router.routes():
         if route.method != 'HEAD' and (route.method, route.resource.canonical) not in taken:
             app.router.add_route(route.method, route.resource.canonical, route.handler)

@@ -25,16 +25,20 @@ export async function launch(options = {}) {
 /** Collects console errors and failed requests so a test can assert none happened. */
 export function watchProblems(page) {
   const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror on ${page.url()}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error on ${page.url()}: ${m.text().slice(0, 300)}`); });
   page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
   return problems;
 }
 
 /** Runs axe-core on the current page; fails on serious or critical violations. */
-export async function assertAccessible(page, label) {
+export async function assertAccessible(page, label, exclude = []) {
   await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  // `exclude`: third-party content we don't render (Stripe's card fields).
+  const result = await page.evaluate(async (exclude) => await window.axe.run(
+    exclude.length ? { exclude: exclude.map((s) => [s]) } : document,
+    { resultTypes: ['violations'] },
+  ), exclude);
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const summary = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   assert.deepEqual(summary, [], `${label}: accessibility violations`);

@@ -125,7 +125,7 @@ fn Account(view: AccountView) -> impl IntoView {
                         <p>
                             "Pay now below, or "
                             <a href=format!("{}/account/cards/new?return_to={}", b.portal_home(),
-                                super::encode_component(&format!("{}/account", b.portal_home())))>"add a new card"</a>
+                                super::encode_component(&format!("{}/account", b.portal_home()))) rel="external">"add a new card"</a>
                             " for the next charge."
                         </p>
                     </div>

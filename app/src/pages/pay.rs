@@ -39,7 +39,7 @@ pub fn PayPage() -> impl IntoView {
             let q = query.read();
             (
                 slug.get(),
-                q.get_all("invoice").unwrap_or_default(),
+                q.get_all("invoice").unwrap_or_default().join(","),
                 q.get("amount").unwrap_or_default(),
                 q.get("amount_minor").and_then(|m| m.parse::<i64>().ok()),
                 q.get("card"),
@@ -92,7 +92,7 @@ fn Review(review: PayReview) -> impl IntoView {
         view! {
             <div class="notice notice--warn" role="status">
                 <p>"A payment of " <strong>{f.amount}</strong> " is still in progress."</p>
-                <p><a href=href>{label}</a></p>
+                <p><a href=href rel="external">{label}</a></p>
             </div>
         }
     });
@@ -208,7 +208,7 @@ fn Review(review: PayReview) -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </fieldset>
-                            <p><a href=add_card.clone()>"Use a new card"</a></p>
+                            <p><a href=add_card.clone() rel="external">"Use a new card"</a></p>
                             <p class="muted small">"Your card is charged " <strong>{total.clone()}</strong>
                                 " when you press Pay. You'll get a receipt by email."</p>
                             <button type="submit" class="button button--primary" data-testid="pay-button">
@@ -224,7 +224,7 @@ fn Review(review: PayReview) -> impl IntoView {
                     view! {
                         <ul class="cards">{expired}</ul>
                         <p>"You have no card that can pay this. Add one to continue."</p>
-                        <a class="button button--primary" href=add_card.clone()>"Add a card"</a>
+                        <a class="button button--primary" href=add_card.clone() rel="external">"Add a card"</a>
                     }.into_any()
                 }}
             </section>
@@ -310,8 +310,7 @@ fn Authenticate(view: AuthenticateView) -> impl IntoView {
                 <p class="muted small" id="stripe-status" role="status"></p>
             </section>
             {cancel}
-            <script src=js_url></script>
-            <script src="/stripe-glue.js"></script>
+            <StripeScripts js_url=js_url/>
         }.into_any(),
         AuthMethod::Done => view! {
             <p>"This payment doesn't need authentication any more."</p>
@@ -394,8 +393,7 @@ fn AddCard(view: AddCardView) -> impl IntoView {
                 <p class="muted small" id="stripe-status" role="status"></p>
                 <button type="submit" class="button button--primary">"Save card"</button>
             </form>
-            <script src=js_url></script>
-            <script src="/stripe-glue.js"></script>
+            <StripeScripts js_url=js_url/>
         }.into_any(),
     };
     view! {
@@ -407,6 +405,17 @@ fn AddCard(view: AddCardView) -> impl IntoView {
             {move || error().map(|t| view! { <p class="notice notice--error" role="alert">{t}</p> })}
             {form}
         </BrandedLayout>
+    }
+}
+
+/// Stripe.js and our glue, in <head> through leptos_meta (scripts inside
+/// the hydrated body would upset hydration), deferred so they run in order
+/// once the page is parsed.
+#[component]
+fn StripeScripts(js_url: String) -> impl IntoView {
+    view! {
+        <leptos_meta::Script src=js_url defer="defer"/>
+        <leptos_meta::Script src="/stripe-glue.js" defer="defer"/>
     }
 }
 

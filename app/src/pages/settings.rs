@@ -135,7 +135,7 @@ pub fn SettingsPage() -> impl IntoView {
                                             }.into_any()
                                         }}
                                         <p>
-                                            <a class="button button--secondary" data-testid="add-card"
+                                            <a class="button button--secondary" data-testid="add-card" rel="external"
                                                 href=format!("{home}/account/cards/new?return_to={}", super::encode_component(&format!("{home}/account/settings")))>
                                                 "Add a card"
                                             </a>

@@ -16,6 +16,15 @@ impl GatewayKind {
         }
     }
 
+    /// Whether a stored gateway customer reference was made by this kind of
+    /// gateway (a merchant may have switched from test mode to Stripe).
+    pub fn owns_customer_ref(&self, reference: &str) -> bool {
+        match self {
+            GatewayKind::Sandbox => reference.starts_with("sbcus_"),
+            GatewayKind::Stripe => reference.starts_with("cus_"),
+        }
+    }
+
     pub fn parse(s: &str) -> Option<GatewayKind> {
         match s {
             "sandbox" => Some(GatewayKind::Sandbox),

@@ -149,7 +149,7 @@ pub(crate) async fn gateway_customer(
 ) -> Result<String, AppError> {
     let pool = state.db.pool();
     let existing = customers::gateway_customer_ref(pool, merchant, customer).await?;
-    if let Some(existing) = existing.as_deref() {
+    if let Some(existing) = existing.as_deref().filter(|r| gateway.kind().owns_customer_ref(r)) {
         return Ok(existing.to_string());
     }
     let row = customers::find(pool, merchant, customer).await?.ok_or(AppError::NotFound)?;
