@@ -11,6 +11,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::csp::set_header();
     view! {
         <!DOCTYPE html>
         <html lang="en">

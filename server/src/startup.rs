@@ -101,6 +101,7 @@ impl Application {
             portal: Arc::new(PortalSettings {
                 base_url: config.base_url.origin().ascii_serialization(),
                 stripe_js_url: config.stripe_js_url.to_string(),
+                stripe_api_base: config.stripe.as_ref().map(|s| s.api_base.to_string()),
             }),
             gateways,
         };

@@ -13,6 +13,8 @@ pub struct PortalSettings {
     pub base_url: String,
     /// Where the browser loads Stripe.js from (the CSP allows exactly this).
     pub stripe_js_url: String,
+    /// Stripe's API origin the browser's Stripe.js talks to (when configured).
+    pub stripe_api_base: Option<String>,
 }
 
 #[derive(Clone)]

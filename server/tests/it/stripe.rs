@@ -78,8 +78,15 @@ async fn cards_are_saved_through_setup_intents_and_pay(app: TestApp, _secret: St
             .unwrap();
     assert!(gateway_ref.starts_with("pm_"));
     assert_eq!((last4.as_str(), exp), ("4242", 2031));
-    // The add-card page loads Stripe.js from the configured origin only.
-    let html = page(client.get(app.url("/p/shop/account/cards/new")).send().await.unwrap()).await;
+    // The add-card page loads Stripe.js from the configured origin, and its
+    // CSP allows scripts from exactly that origin besides our own.
+    let res = client.get(app.url("/p/shop/account/cards/new")).send().await.unwrap();
+    let csp = res.headers().get("content-security-policy").expect("a CSP").to_str().unwrap().to_string();
+    let stripe_origin = localstripe().unwrap();
+    assert!(csp.contains(&format!("'wasm-unsafe-eval' {stripe_origin};")), "{csp}");
+    assert!(!csp.contains("https://js.stripe.com"), "only the configured origin: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"));
+    let html = page(res).await;
     assert!(html.contains("/js.stripe.com/v3/") && html.contains(PUBLISHABLE_KEY));
     assert!(!html.contains("Test mode"), "no test-mode badge on a Stripe merchant");
     let receipt = pay_all(&app, &client, &s, &card).await;

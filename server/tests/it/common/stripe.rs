@@ -123,16 +123,19 @@ pub async fn add_stripe_card(app: &TestApp, client: &reqwest::Client, number: &s
         ],
     )
     .await;
-    if confirmed["status"] == "requires_action" {
+    let confirmed_status = confirmed["status"].clone();
+    if confirmed_status == "requires_action" {
         // The bank's check during setup; Stripe.js completes it in the browser.
         stripe_post(&format!("/v1/setup_intents/{setup_ref}/confirm"), &[("client_secret", client_secret)]).await;
     }
-    client
+    let res = client
         .post(app.url("/p/shop/account/cards/complete"))
         .form(&[("setup_ref", setup_ref.as_str()), ("return_to", "/p/shop/pay")])
         .send()
         .await
-        .unwrap()
+        .unwrap();
+    assert_eq!(res.status(), 303, "card setup completes with a redirect (confirm said {confirmed_status})");
+    res
 }
 
 /// Waits (up to 10 s) for `query` to return `want`.
