@@ -16,6 +16,9 @@ card setup, off-session authentication):
 * 402 errors are typed card_error with a decline_code
 * fields Stripe always sends and typed clients require are filled in
   (payment intents, charges, events, payment methods)
+* webhooks go to every registered endpoint at once, each with a 5 s timeout
+  (localstripe posts to them one after another with no timeout, so one slow
+  endpoint held up every other test's deliveries)
 * the fake Stripe.js is served inside a function scope: at the top level its
   `class Element` would replace the browser's `Element` for every script
   on the page (wasm-bindgen's `instanceof Element` checks among them)
@@ -31,10 +34,12 @@ import asyncio
 import logging
 import os
 
+import aiohttp
 from aiohttp import web
 from localstripe import resources as R
 from localstripe import server
 from localstripe.errors import UserError
+from localstripe import webhooks as W
 from localstripe.webhooks import schedule_webhook
 
 # Every start is clean: no shared pickle file.
@@ -179,6 +184,34 @@ def _customer_payment_methods(id, type=None, limit=None, starting_after=None, **
     li._list = [v for k, v in R.store.items() if k.startswith('payment_method:')
                 and v.customer == id and (type is None or v.type == type)]
     return li
+
+
+# --- webhooks: concurrent, bounded ---------------------------------------------
+async def _deliver(session, webhook, event_type, payload, created):
+    import hashlib
+    import hmac
+    signed_payload = b'%d.%s' % (created, payload)
+    signature = hmac.new(webhook.secret.encode('utf-8'), signed_payload, hashlib.sha256).hexdigest()
+    headers = {'Content-Type': 'application/json; charset=utf-8',
+               'Stripe-Signature': 't=%d,v1=%s' % (created, signature)}
+    try:
+        async with session.post(webhook.url, data=payload, headers=headers) as r:
+            await r.read()
+    except Exception as e:  # a dead or slow endpoint must not stop the others
+        logging.getLogger('localstripe').info('webhook %s to %s failed: %s', event_type, webhook.url, e)
+
+
+async def _send_webhook(event):
+    import json
+    payload = json.dumps(event._export(), indent=2, sort_keys=True).encode('utf-8')
+    await asyncio.sleep(1)
+    targets = [w for w in W._webhooks.values() if w.events is None or event.type in w.events]
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        await asyncio.gather(*(_deliver(session, w, event.type, payload, event.created) for w in targets))
+
+
+W._send_webhook = _send_webhook
 
 
 # --- the fake Stripe.js, scoped -------------------------------------------------

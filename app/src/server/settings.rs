@@ -225,14 +225,22 @@ mod tests {
 
 /// Removes a saved card (step-up checked by the caller). The gateway detach
 /// arrives with the payments work; here the card stops being offered or used.
-pub async fn remove_card(
-    pool: &AnyPool,
-    now: UtcMillis,
-    identity: &PortalIdentity,
-    raw_id: &str,
-) -> Result<(), AppError> {
+pub async fn remove_card(state: &super::AppState, identity: &PortalIdentity, raw_id: &str) -> Result<(), AppError> {
+    let pool = state.db.pool();
+    let now = state.clock.now();
     let id = super::ids::PaymentMethodId::parse(raw_id).map_err(|_| AppError::NotFound)?;
     let mid = &identity.merchant_id;
+    let card = super::repo::payment_methods::find_any(pool, mid, &identity.customer_id, id.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Detached at the gateway first: a card we no longer show must not stay
+    // chargeable there. Already gone there is fine.
+    if let Some(gateway) = state.gateways.get(&card.gateway) {
+        match gateway.detach_card(&card.gateway_ref).await {
+            Ok(()) | Err(super::gateway::GatewayError::NotFound(_)) => {}
+            Err(e) => return Err(AppError::internal(format!("gateway detach: {e}"))),
+        }
+    }
     if !super::repo::payment_methods::detach(pool, mid, &identity.customer_id, &id, now).await? {
         return Err(AppError::NotFound);
     }

@@ -272,7 +272,7 @@ async fn apply(
             let detail = serde_json::json!({ "payment_id": payment_id, "payment_ref": payment_ref,
                 "amount_minor": amount_minor, "reason": reason });
             events::record(&mut **tx, merchant, customer.as_ref(), None, "payment.disputed", &detail, now).await?;
-            events::audit(&mut **tx, merchant, "gateway", Some("stripe"), "chargeback.opened",
+            events::audit(&mut **tx, merchant, "system", Some("stripe"), "chargeback.opened",
                 payment_id.as_deref().map(|p| ("payment", p)), &detail, None, None, now).await?;
         }
         Prepared::Nothing => {}

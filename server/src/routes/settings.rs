@@ -199,6 +199,6 @@ async fn remove_card(
     if !portal_session::is_stepped_up(&session, &identity, now).await? {
         return Ok(Redirect::to(&format!("/p/{slug}/account/verify")));
     }
-    settings::remove_card(state.db.pool(), now, &identity, &id).await?;
+    settings::remove_card(&state, &identity, &id).await?;
     Ok(Redirect::to(&format!("/p/{slug}/account/settings?saved=card")))
 }

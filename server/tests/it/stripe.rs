@@ -43,6 +43,7 @@ on_both_backends_with_stripe!(
     crashes_and_lost_answers_reconcile_to_one_charge,
     webhooks_refuse_forgeries_and_apply_each_event_once,
     a_card_updater_event_refreshes_the_expiry,
+    partial_payments_refunds_disputes_and_card_removal,
 );
 
 async fn stripe_charges(customer_ref: &str) -> usize {
@@ -360,4 +361,71 @@ async fn a_card_updater_event_refreshes_the_expiry(app: TestApp, secret: String)
     assert!(refreshed.is_some());
     let settings = page(client.get(app.url("/p/shop/account/settings")).send().await.unwrap()).await;
     assert!(settings.contains("07/2034"));
+}
+
+async fn partial_payments_refunds_disputes_and_card_removal(app: TestApp, secret: String) {
+    let (client, s) = signed_in_customer(&app, "shop", "SX").await;
+    let card = card_in(&location(&add_stripe_card(&app, &client, "4242424242424242").await).unwrap());
+    // $150.00 of $200.50: the oldest invoice in full, the rest on the next.
+    let ids = open_invoice_ids(&app, &s.customer).await;
+    let (attempt, total, _) = review(&app, &client, "shop", &format!("?invoice={}&invoice={}&amount=150", ids[0], ids[1])).await;
+    assert_eq!(total, "15000");
+    let res = confirm(&app, &client, "shop", &ids, Some(15_000), &total, &card, &attempt).await;
+    assert!(location(&res).unwrap().ends_with("?paid=1"));
+    assert_eq!(invoice_state(&app, "SX-1").await, ("paid".into(), 12_000));
+    assert_eq!(invoice_state(&app, "SX-2").await, ("open".into(), 3_000));
+    let (payment, pi): (String, String) = sqlx::query_as("SELECT id, gateway_ref FROM payments WHERE customer_id = $1")
+        .bind(s.customer.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stripe_get(&format!("/v1/payment_intents/{pi}")).await["amount"], 15_000);
+    // Refund and chargeback arrive as webhooks (localstripe sends no charge.*
+    // events: signed here as Stripe would).
+    let now = app.clock.now().0 / 1000;
+    let event = |kind: &str, object: serde_json::Value| {
+        serde_json::json!({ "id": format!("evt_{}", app::server::ids::new_id_body()), "object": "event",
+            "type": kind, "created": now, "data": { "object": object } })
+        .to_string()
+    };
+    let refund = event("charge.refunded", serde_json::json!({ "id": "ch_x", "object": "charge",
+        "payment_intent": pi, "amount_refunded": 5_000 }));
+    assert_eq!(post_webhook(&app, &refund, &signature::sign(refund.as_bytes(), &secret, now)).await.0, 200);
+    let dispute = event("charge.dispute.created", serde_json::json!({ "id": "dp_x", "object": "dispute",
+        "payment_intent": pi, "amount": 15_000, "reason": "fraudulent" }));
+    assert_eq!(post_webhook(&app, &dispute, &signature::sign(dispute.as_bytes(), &secret, now)).await.0, 200);
+    let (refunded, status): (i64, String) = sqlx::query_as("SELECT refunded_minor, status FROM payments WHERE id = $1")
+        .bind(&payment)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!((refunded, status.as_str()), (5_000, "succeeded"), "a partial refund");
+    let kinds: Vec<(String,)> = sqlx::query_as(
+        "SELECT kind FROM events WHERE customer_id = $1 AND kind IN ('payment.refunded', 'payment.disputed') ORDER BY kind",
+    )
+    .bind(s.customer.as_str())
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(kinds.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(), ["payment.disputed", "payment.refunded"]);
+    // Removing a card (after a step-up) detaches it at Stripe too.
+    let (pm,): (String,) = sqlx::query_as("SELECT gateway_ref FROM payment_methods WHERE id = $1")
+        .bind(&card)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let hash = app::server::passwords::hash("a long passphrase for tests".into()).await.unwrap();
+    app::server::repo::customers::set_password_hash(app.db.pool(), &s.merchant.merchant_id(), &s.customer, &hash, app.clock.now())
+        .await
+        .unwrap();
+    let res = client
+        .post(app.url("/p/shop/account/verify/password"))
+        .form(&[("password", "a long passphrase for tests")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = client.post(app.url(&format!("/p/shop/account/cards/{card}/remove"))).send().await.unwrap();
+    assert_eq!(location(&res).unwrap(), "/p/shop/account/settings?saved=card");
+    assert!(stripe_get(&format!("/v1/payment_methods/{pm}")).await["customer"].is_null(), "detached at Stripe");
 }

@@ -138,9 +138,9 @@ pub async fn add_stripe_card(app: &TestApp, client: &reqwest::Client, number: &s
     res
 }
 
-/// Waits (up to 10 s) for `query` to return `want`.
+/// Waits (up to 20 s) for `query` to return `want`.
 pub async fn eventually(app: &TestApp, query: &str, bind: &str, want: i64) -> i64 {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (n,): (i64,) = sqlx::query_as(query).bind(bind).fetch_one(app.db.pool()).await.unwrap();
         if n == want || Instant::now() > deadline {
