@@ -262,7 +262,7 @@ async fn counts(db: &Db, merchant: &MerchantId) -> Result<(usize, usize), AppErr
 }
 
 async fn create(db: &Db, now: UtcMillis) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = app::server::db::begin_write(db.pool()).await?;
     let merchant_id = merchants::insert(
         &mut *tx,
         &merchants::NewMerchant {

@@ -97,3 +97,15 @@ impl Db {
         self.pool.close().await
     }
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN IMMEDIATE`: a deferred transaction that reads first and writes
+/// later fails at once with "database is locked" (no busy wait) when another
+/// connection wrote in between; an immediate one waits its turn instead.
+pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    if pool.connect_options().database_url.scheme().starts_with("sqlite") {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
+    }
+}

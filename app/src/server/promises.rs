@@ -135,7 +135,7 @@ pub async fn promise(
     // The promise holds until the end of that day where the customer is.
     let next_day = date.tomorrow().map_err(AppError::internal)?;
     let until = next_day.to_zoned(zone.clone()).map_err(AppError::internal)?.timestamp().as_millisecond();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::server::db::begin_write(pool).await?;
     let id = PromiseId::new();
     sqlx::query(
         "INSERT INTO promises (id, merchant_id, customer_id, invoice_id, promised_date, promised_until, created_at) \
@@ -196,7 +196,7 @@ pub async fn dispute(
     if Standing::load(pool, mid, &invoice_id, now, "en-US").await?.dispute.is_some() {
         return Ok(Err(DisputeError::AlreadyDisputed));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::server::db::begin_write(pool).await?;
     let id = DisputeId::new();
     sqlx::query(
         "INSERT INTO disputes (id, merchant_id, customer_id, invoice_id, reason, details, created_at) \

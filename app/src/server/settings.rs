@@ -117,7 +117,7 @@ pub async fn change_contact(
             return Ok(Err(SettingsError::EmailTaken));
         }
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = super::db::begin_write(pool).await?;
     sqlx::query("UPDATE customers SET email = $1, phone = $2, updated_at = $3 WHERE merchant_id = $4 AND id = $5")
         .bind(email)
         .bind((!phone.is_empty()).then(|| phone.to_string()))
@@ -160,7 +160,7 @@ pub async fn change_preferences(
         return Ok(Err(SettingsError::BadLocale));
     }
     let mid = &identity.merchant_id;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::db::begin_write(pool).await?;
     sqlx::query(
         "UPDATE customers SET email_opt_out = $1, sms_opt_out = $2, time_zone = $3, updated_at = $4, locale = $7 \
          WHERE merchant_id = $5 AND id = $6",

@@ -77,7 +77,7 @@ pub async fn receive_stripe(
     }
     let prepared = prepare(state, &mid, &event).await?;
 
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
     let stored = sqlx::query(
         "INSERT INTO webhook_events (id, merchant_id, source, event_id, event_type, payload, received_at, processed_at) \
          VALUES ($1, $2, 'stripe', $3, $4, $5, $6, $6) ON CONFLICT (merchant_id, source, event_id) DO NOTHING",

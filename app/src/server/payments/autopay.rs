@@ -72,7 +72,7 @@ pub async fn enable(
     let label = crate::server::settings::card_view(card.clone(), super::portal_today(now)).label;
     let text = consent_text(&merchant.display_name, &label);
     payment_methods::make_default(pool, &identity.merchant_id, &identity.customer_id, &card_id, now).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::server::db::begin_write(pool).await?;
     sqlx::query(
         "UPDATE autopay_consents SET revoked_at = $1 WHERE merchant_id = $2 AND customer_id = $3 AND revoked_at IS NULL",
     )
@@ -120,7 +120,7 @@ pub async fn enable(
 /// Turns autopay off; the consent is kept, marked revoked.
 pub async fn disable(state: &AppState, identity: &PortalIdentity, origin: &ConsentOrigin) -> Result<(), AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
     sqlx::query(
         "UPDATE autopay_consents SET revoked_at = $1 WHERE merchant_id = $2 AND customer_id = $3 AND revoked_at IS NULL",
     )

@@ -254,7 +254,7 @@ pub async fn write_payment(
     plan: &PaymentPlan,
     now: UtcMillis,
 ) -> Result<Result<String, InsertPaymentError>, AppError> {
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = super::db::begin_write(state.db.pool()).await?;
     let id = match payment_repo::insert_pending(&mut *tx, new, now).await {
         Ok(id) => id,
         Err(e) => return Ok(Err(e)),
@@ -325,7 +325,7 @@ pub async fn settle(
     payment_id: &str,
     outcome: &ChargeOutcome,
 ) -> Result<bool, AppError> {
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = super::db::begin_write(state.db.pool()).await?;
     let changed = settle_in(state, &mut tx, merchant, payment_id, outcome).await?;
     tx.commit().await?;
     Ok(changed)
@@ -355,7 +355,9 @@ pub async fn settle_in(
         ),
         ChargeOutcome::Unknown { payment_ref, .. } => ("unknown", payment_ref.as_deref(), None, None, None),
     };
-    let record = payment_repo::find_record(state.db.pool(), merchant, payment_id).await?.ok_or(AppError::NotFound)?;
+    // Everything is read through the transaction: a second pool connection
+    // taken while it is open could wait on writers waiting on this one.
+    let record = payment_repo::find_record(&mut **tx, merchant, payment_id).await?.ok_or(AppError::NotFound)?;
     if record.status == status && status != "succeeded" {
         // Same undecided state again (e.g. still requires action): just keep the reference.
         if let Some(r) = gateway_ref {
@@ -366,9 +368,8 @@ pub async fn settle_in(
     }
     let customer = CustomerId::from_trusted(record.customer_id.clone());
     let receipt_to = if status == "succeeded" {
-        let pool = state.db.pool();
-        let m = super::repo::merchants::find(pool, merchant).await?.ok_or(AppError::NotFound)?;
-        let c = customers::find(pool, merchant, &customer).await?.ok_or(AppError::NotFound)?;
+        let m = super::repo::merchants::find(&mut **tx, merchant).await?.ok_or(AppError::NotFound)?;
+        let c = customers::find(&mut **tx, merchant, &customer).await?.ok_or(AppError::NotFound)?;
         Some((m, c))
     } else {
         None

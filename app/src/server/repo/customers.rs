@@ -70,11 +70,15 @@ pub async fn insert<'c>(
 }
 
 /// A customer of this merchant; another merchant's customer id finds nothing.
-pub async fn find(pool: &AnyPool, merchant: &MerchantId, id: &CustomerId) -> Result<Option<CustomerRow>, sqlx::Error> {
+pub async fn find<'c>(
+    ex: impl AnyExecutor<'c>,
+    merchant: &MerchantId,
+    id: &CustomerId,
+) -> Result<Option<CustomerRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE merchant_id = $1 AND id = $2"))
         .bind(merchant.as_str())
         .bind(id.as_str())
-        .fetch_optional(pool)
+        .fetch_optional(ex)
         .await
 }
 

@@ -94,9 +94,9 @@ pub async fn find_by_slug(pool: &AnyPool, slug: &str) -> Result<Option<MerchantR
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM merchants WHERE slug = $1")).bind(slug).fetch_optional(pool).await
 }
 
-pub async fn find(pool: &AnyPool, id: &MerchantId) -> Result<Option<MerchantRow>, sqlx::Error> {
+pub async fn find<'c>(ex: impl AnyExecutor<'c>, id: &MerchantId) -> Result<Option<MerchantRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM merchants WHERE id = $1"))
         .bind(id.as_str())
-        .fetch_optional(pool)
+        .fetch_optional(ex)
         .await
 }

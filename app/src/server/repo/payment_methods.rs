@@ -120,7 +120,7 @@ pub async fn save_as_default(
     card: &NewPaymentMethod,
     now: UtcMillis,
 ) -> Result<PaymentMethodId, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::server::db::begin_write(pool).await?;
     let existing: Option<(String,)> = sqlx::query_as(
         "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer_id = $2 AND gateway = $3 AND gateway_ref = $4",
     )
@@ -164,7 +164,7 @@ pub async fn make_default(
     id: &PaymentMethodId,
     now: UtcMillis,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::server::db::begin_write(pool).await?;
     let owned: Option<(String,)> = sqlx::query_as(
         "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer_id = $2 AND id = $3 AND status = 'active'",
     )

@@ -223,11 +223,15 @@ pub async fn insert_pending<'c>(
     }
 }
 
-pub async fn find_record(pool: &AnyPool, merchant: &MerchantId, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
+pub async fn find_record<'c>(
+    ex: impl AnyExecutor<'c>,
+    merchant: &MerchantId,
+    id: &str,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {RECORD_COLUMNS} FROM payments WHERE merchant_id = $1 AND id = $2"))
         .bind(merchant.as_str())
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(ex)
         .await
 }
 
