@@ -5,6 +5,7 @@ pub mod account_security;
 pub mod clock;
 pub mod csp;
 pub mod db;
+pub mod dunning;
 pub mod error;
 pub mod gateway;
 pub mod history;

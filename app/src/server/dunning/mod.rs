@@ -1,0 +1,6 @@
+//! The dunning engine (issue 5), built up in steps: the policy model and
+//! the calendar rules (quiet hours in the customer's zone) first; the
+//! sweep that turns them into jobs, the messages and the simulator next.
+
+pub mod calendar;
+pub mod policy;
