@@ -8,6 +8,7 @@ mod autopay;
 mod config_rejected;
 mod email_delivery;
 mod invoices;
+mod jobs;
 mod passwords;
 mod payments;
 mod portal_access;
