@@ -19,6 +19,8 @@ pub const MAX_ATTEMPTS: i64 = 12;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryReport {
     pub sent: usize,
+    /// Reminders no longer needed when their turn came.
+    pub suppressed: usize,
     pub retrying: usize,
     pub failed: usize,
 }
@@ -48,6 +50,12 @@ impl DeliveryWorker {
         let mut report = DeliveryReport::default();
         let mut sender_names: HashMap<String, String> = HashMap::new();
         for msg in claimed {
+            if messages::reminder_is_moot(self.db.pool(), &msg.id, self.clock.now()).await? {
+                // Paid, voided, disputed or promised since it was queued.
+                messages::mark_suppressed(&self.db, &msg.id, self.clock.now()).await?;
+                report.suppressed += 1;
+                continue;
+            }
             if !sender_names.contains_key(&msg.merchant_id) {
                 let id = app::server::ids::MerchantId::from_trusted(msg.merchant_id.clone());
                 let name = merchants::find(self.db.pool(), &id).await?.map(|m| m.display_name).unwrap_or_default();
@@ -91,7 +99,7 @@ impl DeliveryWorker {
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         loop {
             match self.run_once().await {
-                Ok(r) if r.sent + r.retrying + r.failed > 0 => tracing::debug!(?r, "delivery batch"),
+                Ok(r) if r.sent + r.retrying + r.failed + r.suppressed > 0 => tracing::debug!(?r, "delivery batch"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "delivery worker could not reach the database"),
             }

@@ -6,6 +6,7 @@ mod common;
 
 mod autopay;
 mod config_rejected;
+mod dunning;
 mod email_delivery;
 mod invoices;
 mod jobs;

@@ -4,4 +4,5 @@
 
 pub mod calendar;
 pub mod policy;
+pub mod sweep;
 pub mod templates;

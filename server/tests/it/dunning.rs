@@ -1,0 +1,209 @@
+//! The reminder sweep on virtual time, on both backends: a 60-day sequence
+//! sends exactly the default policy's reminders on the right local days and
+//! hours in two zones and stops when paid; quiet hours defer; invoices due
+//! together are consolidated into one message; promises and disputes hold
+//! reminders; a reminder for an invoice paid after it was queued is moot;
+//! two concurrent sweeps queue each message once.
+
+use crate::common::*;
+use app::server::dunning::sweep::sweep;
+use app::server::repo::invoices::InvoiceStatus;
+use app::server::repo::messages;
+use app::server::{Clock, UtcMillis};
+use std::time::Duration;
+
+on_both_backends!(
+    a_sixty_day_sequence_sends_each_reminder_once_on_its_local_day,
+    quiet_hours_defer_and_due_invoices_are_consolidated,
+    promises_and_disputes_hold_reminders,
+    a_reminder_paid_before_delivery_is_moot,
+    concurrent_sweeps_queue_each_message_once,
+);
+
+async fn customer_in(app: &TestApp, slug: &str, name: &str, zone: &str) -> app::server::ids::CustomerId {
+    let m = match app::server::repo::merchants::find_by_slug(app.db.pool(), slug).await.unwrap() {
+        Some(m) => m,
+        None => app.merchant(slug, "Dun Co").await,
+    };
+    app.customer(&m.merchant_id(), name, zone).await
+}
+
+/// (template key, local time "YYYY-MM-DD HH:MM") of each reminder queued.
+async fn reminders(app: &TestApp, customer: &app::server::ids::CustomerId, zone: &str) -> Vec<(String, String)> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT template_key, created_at FROM messages WHERE customer_id = $1 AND template_key LIKE 'dunning:%' \
+         ORDER BY created_at",
+    )
+    .bind(customer.as_str())
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let tz = jiff::tz::TimeZone::get(zone).unwrap();
+    rows.into_iter()
+        .map(|(k, at)| {
+            let local = jiff::Timestamp::from_millisecond(at).unwrap().to_zoned(tz.clone());
+            (k.trim_start_matches("dunning:").to_string(), local.strftime("%Y-%m-%d %H:%M").to_string())
+        })
+        .collect()
+}
+
+async fn a_sixty_day_sequence_sends_each_reminder_once_on_its_local_day(app: TestApp) {
+    // T0 is 2026-03-15 15:00 UTC; both invoices fall due 10 days later.
+    // Reminders go out at 08:00 in each customer's own zone.
+    let ny = customer_in(&app, "dun", "Nora York", "America/New_York").await;
+    let tokyo = customer_in(&app, "dun", "Taro Tokyo", "Asia/Tokyo").await;
+    let mid = app::server::repo::merchants::find_by_slug(app.db.pool(), "dun").await.unwrap().unwrap().merchant_id();
+    app.invoice(&mid, &ny, "NY-1", 10_000, 10, InvoiceStatus::Open, 0).await;
+    app.invoice(&mid, &tokyo, "TK-1", 20_000, 10, InvoiceStatus::Open, 0).await;
+    let started = std::time::Instant::now();
+    for hour in 0..(60 * 24) {
+        sweep(&app.state, 500).await.unwrap();
+        // Taro pays the day after his +3 reminder.
+        if hour == (10 + 4) * 24 {
+            sqlx::query("UPDATE invoices SET status = 'paid', amount_paid_minor = total_minor WHERE number = 'TK-1'")
+                .execute(app.db.pool())
+                .await
+                .unwrap();
+        }
+        app.clock.advance(Duration::from_secs(3600));
+    }
+    eprintln!("60 days of hourly sweeps took {:?}", started.elapsed());
+    assert_eq!(
+        reminders(&app, &ny, "America/New_York").await,
+        [
+            ("courtesy".into(), "2026-03-18 08:00".into()),
+            ("due_tomorrow".into(), "2026-03-24 08:00".into()),
+            ("overdue_friendly".into(), "2026-03-26 08:00".into()),
+            ("overdue_reminder".into(), "2026-03-28 08:00".into()),
+            ("overdue_firm".into(), "2026-04-01 08:00".into()),
+            ("final_notice".into(), "2026-04-08 08:00".into()),
+        ]
+    );
+    assert_eq!(
+        reminders(&app, &tokyo, "Asia/Tokyo").await,
+        [
+            ("courtesy".into(), "2026-03-19 08:00".into()),
+            ("due_tomorrow".into(), "2026-03-25 08:00".into()),
+            ("overdue_friendly".into(), "2026-03-27 08:00".into()),
+            ("overdue_reminder".into(), "2026-03-29 08:00".into()),
+        ],
+        "nothing after paying"
+    );
+    let (sent_events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE kind = 'reminder_sent'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(sent_events, 10);
+    let (body,): (String,) = sqlx::query_as(
+        "SELECT body_text FROM messages WHERE customer_id = $1 AND template_key = 'dunning:overdue_firm'",
+    )
+    .bind(ny.as_str())
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(body.contains("NY-1") && body.contains("$100.00") && body.contains("/p/dun/l/"), "{body}");
+}
+
+async fn quiet_hours_defer_and_due_invoices_are_consolidated(app: TestApp) {
+    let c = customer_in(&app, "dun", "Kiko Tokyo", "Asia/Tokyo").await;
+    let mid = app::server::repo::merchants::find_by_slug(app.db.pool(), "dun").await.unwrap().unwrap().merchant_id();
+    // Both overdue by two days: their +1 step is due now.
+    app.invoice(&mid, &c, "KT-1", 10_000, -2, InvoiceStatus::Open, 0).await;
+    app.invoice(&mid, &c, "KT-2", 5_000, -2, InvoiceStatus::Open, 0).await;
+    // 2026-03-16 03:00 in Tokyo: quiet.
+    app.clock.set(UtcMillis("2026-03-15T18:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond()));
+    let r = sweep(&app.state, 500).await.unwrap();
+    assert_eq!((r.messages, r.deferred), (0, 1), "nothing at 03:00 local");
+    app.clock.set(UtcMillis("2026-03-15T22:59:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond()));
+    assert_eq!(sweep(&app.state, 500).await.unwrap().messages, 0, "still before 08:00");
+    app.clock.set(UtcMillis("2026-03-15T23:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond()));
+    assert_eq!(sweep(&app.state, 500).await.unwrap().messages, 1, "one message at 08:00 local");
+    let (body,): (String,) = sqlx::query_as("SELECT body_text FROM messages WHERE customer_id = $1")
+        .bind(c.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(body.contains("KT-1") && body.contains("KT-2") && body.contains("$150.00"), "consolidated: {body}");
+}
+
+async fn promises_and_disputes_hold_reminders(app: TestApp) {
+    let c = customer_in(&app, "dun", "Pat Promise", "UTC").await;
+    let mid = app::server::repo::merchants::find_by_slug(app.db.pool(), "dun").await.unwrap().unwrap().merchant_id();
+    app.invoice(&mid, &c, "PP-1", 10_000, -2, InvoiceStatus::Open, 0).await;
+    app.invoice(&mid, &c, "PP-2", 10_000, -2, InvoiceStatus::Open, 0).await;
+    let ids: Vec<(String, String)> = sqlx::query_as("SELECT id, number FROM invoices WHERE customer_id = $1 ORDER BY number")
+        .bind(c.as_str())
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let until = app.clock.now().plus_days(3).0;
+    sqlx::query(
+        "INSERT INTO promises (id, merchant_id, customer_id, invoice_id, promised_date, promised_until, created_at) \
+         VALUES ('prm_t', $1, $2, $3, '2026-03-18', $4, $5)",
+    )
+    .bind(mid.as_str())
+    .bind(c.as_str())
+    .bind(&ids[0].0)
+    .bind(until)
+    .bind(app.clock.now().0)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO disputes (id, merchant_id, customer_id, invoice_id, reason, created_at) \
+         VALUES ('dsp_t', $1, $2, $3, 'wrong_amount', $4)",
+    )
+    .bind(mid.as_str())
+    .bind(c.as_str())
+    .bind(&ids[1].0)
+    .bind(app.clock.now().0)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let r = sweep(&app.state, 500).await.unwrap();
+    assert_eq!((r.messages, r.held), (0, 2));
+    // The promise lapses unpaid: reminders resume; the dispute still holds.
+    app.clock.advance_days(4);
+    assert_eq!(sweep(&app.state, 500).await.unwrap().messages, 1);
+    let (body,): (String,) = sqlx::query_as("SELECT body_text FROM messages WHERE customer_id = $1")
+        .bind(c.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(body.contains("PP-1") && !body.contains("PP-2"), "{body}");
+}
+
+async fn a_reminder_paid_before_delivery_is_moot(app: TestApp) {
+    let c = customer_in(&app, "dun", "Paige Late", "UTC").await;
+    let mid = app::server::repo::merchants::find_by_slug(app.db.pool(), "dun").await.unwrap().unwrap().merchant_id();
+    app.invoice(&mid, &c, "PL-1", 10_000, -2, InvoiceStatus::Open, 0).await;
+    assert_eq!(sweep(&app.state, 500).await.unwrap().messages, 1);
+    let (id,): (String,) = sqlx::query_as("SELECT id FROM messages WHERE customer_id = $1")
+        .bind(c.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(!messages::reminder_is_moot(app.db.pool(), &id, app.clock.now()).await.unwrap());
+    sqlx::query("UPDATE invoices SET status = 'paid', amount_paid_minor = total_minor WHERE number = 'PL-1'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert!(messages::reminder_is_moot(app.db.pool(), &id, app.clock.now()).await.unwrap(), "paid a moment ago");
+    app.clock.advance_days(10);
+    assert_eq!(sweep(&app.state, 500).await.unwrap().messages, 0);
+}
+
+async fn concurrent_sweeps_queue_each_message_once(app: TestApp) {
+    let mid = app.merchant("dun", "Dun Co").await.merchant_id();
+    for i in 0..20 {
+        let c = app.customer(&mid, &format!("Many Customer{i}"), "UTC").await;
+        app.invoice(&mid, &c, &format!("MC-{i}"), 1_000 + i, -2, InvoiceStatus::Open, 0).await;
+    }
+    let (a, b) = tokio::join!(sweep(&app.state, 500), sweep(&app.state, 500));
+    assert_eq!(a.unwrap().messages + b.unwrap().messages, 20);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE template_key LIKE 'dunning:%'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 20, "one reminder per customer");
+}
