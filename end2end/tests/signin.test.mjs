@@ -18,15 +18,17 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-/** The newest email that arrived after `since` (ms), waiting up to 20 s. */
+/** The newest sign-in code email that arrived after `since` (ms), waiting up
+ *  to 20 s (the server also sends reminders; they don't count). */
 async function newestEmailAfter(since) {
   const dir = join(MAILDIR, 'new');
   const deadline = Date.now() + 20000;
   while (Date.now() < deadline) {
     let files = [];
     try { files = readdirSync(dir).map((f) => join(dir, f)); } catch { /* not created yet */ }
-    const fresh = files.map((f) => [statSync(f).mtimeMs, f]).filter(([t]) => t >= since).sort((a, b) => b[0] - a[0]);
-    if (fresh.length) return readFileSync(fresh[0][1], 'utf8');
+    const fresh = files.map((f) => [statSync(f).mtimeMs, f]).filter(([t]) => t >= since).sort((a, b) => b[0] - a[0])
+      .map(([, f]) => readFileSync(f, 'utf8')).filter((mail) => /^Subject: \d{6} /m.test(mail));
+    if (fresh.length) return fresh[0];
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('no email arrived');

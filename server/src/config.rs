@@ -19,6 +19,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("SETTLE_SMTP_URL", "smtp_url"),
     ("SETTLE_MAIL_FROM", "mail_from"),
     ("SETTLE_SANDBOX_LATENCY_MS", "sandbox_latency_ms"),
+    ("SETTLE_DUNNING", "dunning"),
     ("SETTLE_STRIPE_SECRET_KEY", "stripe_secret_key"),
     ("SETTLE_STRIPE_PUBLISHABLE_KEY", "stripe_publishable_key"),
     ("SETTLE_STRIPE_API_BASE", "stripe_api_base"),
@@ -44,6 +45,8 @@ pub struct Config {
     /// Delay the sandbox gateway adds to each call, to show spinners and
     /// races in the demo the way a real gateway would.
     pub sandbox_latency_ms: u64,
+    /// Whether `settle serve` sends the reminder sequence (on by default).
+    pub dunning: bool,
     /// Stripe, when a secret key is configured (merchants on the `stripe`
     /// gateway need it).
     pub stripe: Option<StripeConfig>,
@@ -100,6 +103,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     sandbox_latency_ms: Option<toml::Value>,
+    dunning: Option<toml::Value>,
     stripe_secret_key: Option<String>,
     stripe_publishable_key: Option<String>,
     stripe_api_base: Option<String>,
@@ -119,6 +123,7 @@ impl FileSettings {
             "mail_from" => self.mail_from.clone(),
             "db_max_connections" => self.db_max_connections.as_ref().map(toml_text),
             "sandbox_latency_ms" => self.sandbox_latency_ms.as_ref().map(toml_text),
+            "dunning" => self.dunning.as_ref().map(toml_text),
             "stripe_secret_key" => self.stripe_secret_key.clone(),
             "stripe_publishable_key" => self.stripe_publishable_key.clone(),
             "stripe_api_base" => self.stripe_api_base.clone(),
@@ -284,7 +289,17 @@ impl Config {
             None => url::Url::parse("https://js.stripe.com/v3/").expect("valid"),
         };
 
+        let dunning = match raw("SETTLE_DUNNING") {
+            Some(r) => match r.value.trim() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                _ => return Err(invalid(&r, "expected on or off")),
+            },
+            None => true,
+        };
+
         Ok(Config {
+            dunning,
             stripe,
             stripe_js_url,
             database_url,

@@ -63,6 +63,7 @@ pub struct Application {
     state: AppState,
     router: axum::Router,
     mailer: Arc<dyn Mailer>,
+    dunning: bool,
 }
 
 impl Application {
@@ -111,7 +112,7 @@ impl Application {
             CookiePolicy { https: config.is_https() },
             crate::routes::dev_outbox::OutboxViewer(config.smtp_url.is_none()),
         );
-        Ok(Application { listener, addr, state, router, mailer })
+        Ok(Application { listener, addr, state, router, mailer, dunning: config.dunning })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -132,7 +133,7 @@ impl Application {
         let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore::new(self.state.db.pool().clone())));
         let reconciler = tokio::spawn(reconcile_payments(self.state.clone()));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let jobs = tokio::spawn(run_jobs(self.state.clone(), stop_rx.clone()));
+        let jobs = tokio::spawn(run_jobs(self.state.clone(), self.dunning, stop_rx.clone()));
         let delivery = tokio::spawn(self.delivery_worker().run(stop_rx));
         let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
@@ -173,11 +174,19 @@ async fn reconcile_payments(state: AppState) {
     }
 }
 
-/// Runs due jobs (autopay charges) until shutdown; the batch in progress is
+/// Sends due reminders (the sweep) and runs due jobs (autopay charges) until
+/// shutdown; the batch in progress is
 /// finished first, and an interrupted job's lease lets another process take over.
-async fn run_jobs(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+async fn run_jobs(state: AppState, dunning: bool, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let owner = format!("{}:{}", std::process::id(), app::server::ids::new_id_body());
     loop {
+        if dunning {
+            match app::server::dunning::sweep::sweep(&state, 500).await {
+                Ok(r) if r.messages + r.deferred + r.held > 0 => tracing::info!(?r, "reminder sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reminder sweep failed"),
+            }
+        }
         match app::server::jobs::run_once(&state, &owner, 20).await {
             Ok(r) if r.done + r.retrying > 0 => tracing::debug!(?r, "job batch"),
             Ok(_) => {}

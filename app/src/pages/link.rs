@@ -20,6 +20,8 @@ pub fn LinkPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || {
                 let action = format!("/p/{}/l/{}", slug.get(), token.get());
+                // A reminder's "Pay now" link lands on the payment page.
+                let to_pay = query.read().get("to").as_deref() == Some("pay");
                 Suspend::new(async move {
                 match status.await {
                     Ok(LinkStatus::Valid { branding, customer_first_name }) => {
@@ -33,6 +35,7 @@ pub fn LinkPage() -> impl IntoView {
                                     " and pay them securely."
                                 </p>
                                 <form method="post" action=action class="continue-form">
+                                    {to_pay.then(|| view! { <input type="hidden" name="to" value="pay"/> })}
                                     <button type="submit" class="button button--primary" id="continue">
                                         "Continue to your account"
                                     </button>

@@ -21,12 +21,15 @@ async fn continue_with_link(
     session: Session,
     OriginalUri(uri): OriginalUri,
     Path((slug, token)): Path<(String, String)>,
+    body: axum::body::Bytes,
 ) -> Result<Redirect, HttpError> {
+    // Where to land: the payment page for a reminder's "Pay now" link.
+    let to_pay = url::form_urlencoded::parse(&body).any(|(k, v)| k == "to" && v == "pay");
     match portal::redeem_link(state.db.pool(), state.clock.now(), &slug, &token).await? {
         Ok(identity) => {
             tracing::info!(merchant = %identity.merchant_id, customer = %identity.customer_id, "signed in with access link");
             portal_session::sign_in(&session, identity).await?;
-            Ok(Redirect::to(&format!("/p/{slug}/account")))
+            Ok(Redirect::to(&format!("/p/{slug}/{}", if to_pay { "pay" } else { "account" })))
         }
         Err(_) => Ok(Redirect::to(uri.path())),
     }

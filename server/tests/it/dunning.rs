@@ -18,6 +18,7 @@ on_both_backends!(
     promises_and_disputes_hold_reminders,
     a_reminder_paid_before_delivery_is_moot,
     concurrent_sweeps_queue_each_message_once,
+    the_pay_now_link_lands_on_the_payment_page,
 );
 
 async fn customer_in(app: &TestApp, slug: &str, name: &str, zone: &str) -> app::server::ids::CustomerId {
@@ -206,4 +207,27 @@ async fn concurrent_sweeps_queue_each_message_once(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(n, 20, "one reminder per customer");
+}
+
+async fn the_pay_now_link_lands_on_the_payment_page(app: TestApp) {
+    let c = customer_in(&app, "dun", "Penny Paynow", "UTC").await;
+    let m = app::server::repo::merchants::find_by_slug(app.db.pool(), "dun").await.unwrap().unwrap();
+    app.invoice(&m.merchant_id(), &c, "PN-1", 10_000, -2, InvoiceStatus::Open, 0).await;
+    assert_eq!(sweep(&app.state, 500).await.unwrap().messages, 1);
+    let (body,): (String,) = sqlx::query_as("SELECT body_text FROM messages WHERE customer_id = $1")
+        .bind(c.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let at = body.find("/p/dun/l/").expect("a link in the reminder");
+    let link: String = body[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert!(link.ends_with("?to=pay"), "{link}");
+    let client = browser();
+    let page_html = page(client.get(app.url(&link)).send().await.unwrap()).await;
+    assert!(page_html.contains("name=\"to\" value=\"pay\""), "the Continue form carries where to land");
+    let path = link.trim_end_matches("?to=pay");
+    let res = client.post(app.url(path)).form(&[("to", "pay")]).send().await.unwrap();
+    assert_eq!(location(&res).as_deref(), Some("/p/dun/pay"));
+    let html = page(client.get(app.url("/p/dun/pay")).send().await.unwrap()).await;
+    assert!(html.contains("PN-1") && html.contains("$100.00"));
 }

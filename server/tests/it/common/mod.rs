@@ -167,6 +167,8 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         smtp_url: None,
         mail_from: "no-reply@settle.test".into(),
         sandbox_latency_ms: 0,
+        // Tests that need reminders run the sweep themselves, on their clock.
+        dunning: false,
         stripe: None,
         stripe_js_url: url::Url::parse("https://js.stripe.com/v3/").unwrap(),
     };
