@@ -54,3 +54,10 @@ export function cents(text) {
   const [whole, frac = ''] = m.split('.');
   return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
 }
+
+/** Follows an access link and presses Continue; waits for the account page. */
+export async function signIn(page, link) {
+  await page.goto(link, { waitUntil: 'networkidle' });
+  await Promise.all([page.waitForURL(/\/account$/), page.getByRole('button', { name: 'Continue to your account' }).click()]);
+  await page.getByRole('heading', { name: 'Balance due' }).waitFor();
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { SHOTS, launch, watchProblems, assertAccessible, cents } from './helpers.mjs';
+import { SHOTS, launch, watchProblems, assertAccessible, cents, signIn } from './helpers.mjs';
 
 const EXPIRED_CARD_LINK = process.env.E2E_PAY_LINK; // Marcus: autopay, expired card
 const DECLINE_LINK = process.env.E2E_DECLINE_LINK; // Hannah: a saved card, two open invoices
@@ -17,12 +17,6 @@ before(async () => {
   browser = await launch();
 });
 after(async () => { await browser?.close(); });
-
-async function signIn(page, link) {
-  await page.goto(link, { waitUntil: 'networkidle' });
-  await Promise.all([page.waitForURL(/\/account$/), page.getByRole('button', { name: 'Continue to your account' }).click()]);
-  await page.getByRole('heading', { name: 'Balance due' }).waitFor();
-}
 
 async function addSandboxCard(page, number) {
   await page.getByLabel('Card number').fill(number);

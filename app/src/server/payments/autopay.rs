@@ -73,14 +73,8 @@ pub async fn enable(
     let text = consent_text(&merchant.display_name, &label);
     payment_methods::make_default(pool, &identity.merchant_id, &identity.customer_id, &card_id, now).await?;
     let mut tx = crate::server::db::begin_write(pool).await?;
-    sqlx::query(
-        "UPDATE autopay_consents SET revoked_at = $1 WHERE merchant_id = $2 AND customer_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now.0)
-    .bind(identity.merchant_id.as_str())
-    .bind(identity.customer_id.as_str())
-    .execute(&mut *tx)
-    .await?;
+    let detail = serde_json::json!({ "card": card_id.as_str(), "consent_text": text });
+    switch(&mut tx, identity, true, &detail, origin, now).await?;
     sqlx::query(
         "INSERT INTO autopay_consents (id, merchant_id, customer_id, payment_method_id, consent_text, ip, user_agent, \
          granted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -95,24 +89,6 @@ pub async fn enable(
     .bind(now.0)
     .execute(&mut *tx)
     .await?;
-    set_flag(&mut tx, identity, true, now).await?;
-    let detail = serde_json::json!({ "card": card_id.as_str(), "consent_text": text });
-    events::record(&mut *tx, &identity.merchant_id, Some(&identity.customer_id), None, "autopay.enabled", &detail, now)
-        .await?;
-    let subject = Some(("customer", identity.customer_id.as_str()));
-    events::audit(
-        &mut *tx,
-        &identity.merchant_id,
-        "customer",
-        Some(identity.customer_id.as_str()),
-        "autopay.enable",
-        subject,
-        &detail,
-        origin.ip.as_deref(),
-        origin.user_agent.as_deref(),
-        now,
-    )
-    .await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -121,32 +97,46 @@ pub async fn enable(
 pub async fn disable(state: &AppState, identity: &PortalIdentity, origin: &ConsentOrigin) -> Result<(), AppError> {
     let now = state.clock.now();
     let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
+    switch(&mut tx, identity, false, &serde_json::json!({}), origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Revokes the consent in force, sets the customer's flag, and tells the
+/// merchant (event + audit entry with where the request came from).
+async fn switch(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    identity: &PortalIdentity,
+    on: bool,
+    detail: &serde_json::Value,
+    origin: &ConsentOrigin,
+    now: UtcMillis,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE autopay_consents SET revoked_at = $1 WHERE merchant_id = $2 AND customer_id = $3 AND revoked_at IS NULL",
     )
     .bind(now.0)
     .bind(identity.merchant_id.as_str())
     .bind(identity.customer_id.as_str())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    set_flag(&mut tx, identity, false, now).await?;
-    let detail = serde_json::json!({});
-    events::record(&mut *tx, &identity.merchant_id, Some(&identity.customer_id), None, "autopay.disabled", &detail, now)
-        .await?;
+    set_flag(tx, identity, on, now).await?;
+    let (kind, action) = if on { ("autopay.enabled", "autopay.enable") } else { ("autopay.disabled", "autopay.disable") };
+    let customer = Some(&identity.customer_id);
+    events::record(&mut **tx, &identity.merchant_id, customer, None, kind, detail, now).await?;
     events::audit(
-        &mut *tx,
+        &mut **tx,
         &identity.merchant_id,
         "customer",
         Some(identity.customer_id.as_str()),
-        "autopay.disable",
+        action,
         Some(("customer", identity.customer_id.as_str())),
-        &detail,
+        detail,
         origin.ip.as_deref(),
         origin.user_agent.as_deref(),
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
