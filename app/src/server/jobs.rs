@@ -10,7 +10,7 @@ use super::{AppError, AppState, UtcMillis};
 
 /// A worker that dies mid-job loses its claim after this long.
 pub const LEASE_MS: i64 = 5 * 60_000;
-const KINDS: &[&str] = &[autopay::CHARGE_JOB];
+const KINDS: &[&str] = &[autopay::CHARGE_JOB, autopay::RETRY_JOB];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunReport {
@@ -51,11 +51,12 @@ pub async fn run_once(state: &AppState, owner: &str, limit: i64) -> Result<RunRe
 async fn run(state: &AppState, job: &JobRow) -> Result<Option<&'static str>, AppError> {
     let payload: serde_json::Value = serde_json::from_str(&job.payload).map_err(AppError::internal)?;
     match job.kind.as_str() {
-        autopay::CHARGE_JOB => {
+        autopay::CHARGE_JOB | autopay::RETRY_JOB => {
             let merchant = MerchantId::from_trusted(job.merchant_id.clone().unwrap_or_default());
             let invoice = payload["invoice_id"].as_str().unwrap_or_default();
             let due_at = payload["due_at"].as_i64().unwrap_or_default();
-            match autopay::run_charge(state, &merchant, invoice, due_at).await? {
+            let attempt = payload["attempt"].as_u64().unwrap_or(0) as u32;
+            match autopay::run_charge(state, &merchant, invoice, due_at, attempt).await? {
                 ChargeRun::Charged(result) => {
                     tracing::info!(job = %job.id, ?result, "autopay charge made");
                     Ok(None)

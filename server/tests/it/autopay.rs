@@ -12,7 +12,47 @@ on_both_backends!(
     the_default_card_is_charged_once_on_the_due_date,
     a_failed_autopay_charge_is_recorded_and_shown,
     a_new_default_card_is_used_for_the_next_charge,
+    soft_declines_are_retried_silently_then_the_customer_is_asked_for_a_card,
+    a_hard_decline_skips_retries,
+    a_retry_with_a_new_card_recovers_the_payment,
 );
+
+/// (local time in Chicago, status) of the customer's autopay payments.
+async fn attempts(app: &TestApp, customer: &app::server::ids::CustomerId) -> Vec<(String, String)> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT created_at, status FROM payments WHERE customer_id = $1 ORDER BY created_at")
+            .bind(customer.as_str())
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+    rows.into_iter()
+        .map(|(at, st)| {
+            let local = jiff::Timestamp::from_millisecond(at).unwrap().to_zoned(tz.clone());
+            (local.strftime("%m-%d %H:%M").to_string(), st)
+        })
+        .collect()
+}
+
+async fn card_emails(app: &TestApp, customer: &app::server::ids::CustomerId) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND template_key = 'dunning:update_card'",
+    )
+    .bind(customer.as_str())
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    n
+}
+
+/// Runs the job worker and the reminder sweep every hour for `hours`.
+async fn run_hours(app: &TestApp, hours: u32) {
+    for _ in 0..hours {
+        app.clock.advance(Duration::from_secs(3600));
+        run_jobs_until_idle(app, "w1").await;
+        app::server::dunning::sweep::sweep(&app.state, 500).await.unwrap();
+    }
+}
 
 /// Runs jobs until none is queued or running (the app's own worker runs
 /// too; either may take a job).
@@ -159,4 +199,73 @@ async fn a_new_default_card_is_used_for_the_next_charge(app: TestApp) {
         .unwrap();
     assert_eq!(used, new);
     assert_eq!(invoice_state(&app, "AN-2").await, ("paid".into(), 8_050));
+}
+
+async fn soft_declines_are_retried_silently_then_the_customer_is_asked_for_a_card(app: TestApp) {
+    let (client, s) = signed_in_customer(&app, "shop", "RS").await;
+    let card = card_in(&add_card(&app, &client, "shop", "4000000000009995").await);
+    assert!(turn_on(&app, &client, &card, true).await.contains("saved=autopay_on"));
+    // RS-2 falls due on 03-20 at 10:00 Chicago time (T0 + 5 days).
+    run_hours(&app, 17 * 24).await;
+    let got = attempts(&app, &s.customer).await;
+    let times: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(&times[1..], ["03-21 10:00", "03-23 10:00", "03-25 10:00", "03-27 10:00"], "retries at 10:00 local: {got:?}");
+    assert!(got.iter().all(|(_, st)| st == "failed"));
+    assert_eq!(card_emails(&app, &s.customer).await, 1, "after the last retry, once");
+    // No reminder about RS-2 while its retries were pending.
+    let (early,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM messages m JOIN message_invoices mi ON mi.message_id = m.id \
+         JOIN invoices i ON i.id = mi.invoice_id WHERE i.number = 'RS-2' AND m.template_key <> 'dunning:update_card' \
+         AND m.created_at < (SELECT MAX(created_at) FROM payments WHERE customer_id = $1)",
+    )
+    .bind(s.customer.as_str())
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(early, 0, "silent retries come first");
+    let (retried,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM events WHERE customer_id = $1 AND kind = 'retry_attempted'")
+            .bind(s.customer.as_str())
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(retried, 4);
+}
+
+async fn a_hard_decline_skips_retries(app: TestApp) {
+    let (client, s) = signed_in_customer(&app, "shop", "RH").await;
+    let card = card_in(&add_card(&app, &client, "shop", "4000000000009979").await);
+    assert!(turn_on(&app, &client, &card, true).await.contains("saved=autopay_on"));
+    run_hours(&app, 6 * 24).await;
+    assert_eq!(attempts(&app, &s.customer).await.len(), 1, "no retries after a hard decline");
+    assert_eq!(card_emails(&app, &s.customer).await, 1);
+    let (jobs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE kind = 'autopay_retry'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(jobs, 0);
+}
+
+async fn a_retry_with_a_new_card_recovers_the_payment(app: TestApp) {
+    let (client, s) = signed_in_customer(&app, "shop", "RR").await;
+    let poor = card_in(&add_card(&app, &client, "shop", "4000000000009995").await);
+    assert!(turn_on(&app, &client, &poor, true).await.contains("saved=autopay_on"));
+    run_hours(&app, 5 * 24 + 2).await;
+    assert_eq!(attempts(&app, &s.customer).await.len(), 1);
+    // A new card before the first retry (the session has expired by now).
+    let (_, link) = app.link(&s.merchant, &s.customer).await;
+    sign_in_with_link(&app, &client, &link).await;
+    add_card(&app, &client, "shop", "4242424242424242").await;
+    run_hours(&app, 2 * 24).await;
+    let got = attempts(&app, &s.customer).await;
+    assert_eq!(got.iter().map(|(_, st)| st.as_str()).collect::<Vec<_>>(), ["failed", "succeeded"]);
+    assert_eq!(invoice_state(&app, "RR-2").await, ("paid".into(), 8_050));
+    let (recovered,): (String,) =
+        sqlx::query_as("SELECT detail FROM events WHERE customer_id = $1 AND kind = 'payment_recovered'")
+            .bind(s.customer.as_str())
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(recovered.contains("retry 1"), "{recovered}");
+    assert_eq!(card_emails(&app, &s.customer).await, 0);
 }

@@ -187,7 +187,12 @@ async fn remind(
                 .bind(&row.id)
                 .fetch_one(pool)
                 .await?;
-        if let Some((until,)) = promised {
+        let retrying = crate::server::payments::retries::retry_pending_until(pool, &row.id).await?;
+        if let Some(until) = retrying {
+            // Silent retries come before any reminder.
+            hold(state, &row.id, until).await?;
+            report.held += 1;
+        } else if let Some((until,)) = promised {
             // Paused until the promised day is over.
             hold(state, &row.id, UtcMillis(until)).await?;
             report.held += 1;

@@ -14,6 +14,8 @@ use crate::server::repo::{customers, events, invoices, jobs, merchants, payment_
 use crate::server::{AppError, AppState, UtcMillis};
 
 pub const CHARGE_JOB: &str = "autopay_charge";
+/// A silent retry of a declined autopay charge, on the policy's schedule.
+pub const RETRY_JOB: &str = "autopay_retry";
 
 /// Exactly what the customer agrees to; stored word for word with the consent.
 pub fn consent_text(merchant_name: &str, card_label: &str) -> String {
@@ -212,8 +214,15 @@ pub enum ChargeRun {
     Later(&'static str),
 }
 
-/// Runs one autopay charge job, re-checking everything first.
-pub async fn run_charge(state: &AppState, merchant: &MerchantId, invoice_id: &str, due_at: i64) -> Result<ChargeRun, AppError> {
+/// Runs one autopay charge job (attempt 0 on the due date, then the
+/// retries), re-checking everything first.
+pub async fn run_charge(
+    state: &AppState,
+    merchant: &MerchantId,
+    invoice_id: &str,
+    due_at: i64,
+    attempt: u32,
+) -> Result<ChargeRun, AppError> {
     let pool = state.db.pool();
     let now = state.clock.now();
     let Some(merchant_row) = merchants::find(pool, merchant).await? else { return Ok(ChargeRun::Skipped("merchant")) };
@@ -279,7 +288,11 @@ pub async fn run_charge(state: &AppState, merchant: &MerchantId, invoice_id: &st
         Ok(p) => p,
         Err(_) => return Ok(ChargeRun::Skipped("not payable")),
     };
-    let key = format!("autopay:{invoice_id}:{due_at}");
+    // Each attempt its own key: the one before it was declined for good.
+    let key = match attempt {
+        0 => format!("autopay:{invoice_id}:{due_at}"),
+        n => format!("autopay:{invoice_id}:{due_at}:retry{n}"),
+    };
     let method = PaymentMethodId::from_trusted(card.id.clone());
     let new = NewPayment {
         merchant,
@@ -311,8 +324,20 @@ pub async fn run_charge(state: &AppState, merchant: &MerchantId, invoice_id: &st
         description: charge_description(&payment_id),
     };
     let result = charge_and_settle(state, gateway.as_ref(), merchant, &payment_id, &request).await?;
-    if let PayResult::Declined { .. } = &result {
-        tracing::info!(payment = %payment_id, invoice = invoice_id, "autopay charge declined; left for the retry schedule");
+    let inv = InvoiceId::from_trusted(invoice_id.to_string());
+    if attempt > 0 {
+        let detail = serde_json::json!({ "attempt": attempt, "payment_id": payment_id });
+        events::record(pool, merchant, Some(&customer), Some(&inv), "retry_attempted", &detail, now).await?;
+    }
+    match &result {
+        PayResult::Declined { hard, .. } => {
+            super::retries::after_decline(state, &merchant_row, &row, invoice_id, due_at, attempt, *hard).await?;
+        }
+        PayResult::Succeeded { .. } if attempt > 0 => {
+            let detail = serde_json::json!({ "step": format!("retry {attempt}"), "payment_id": payment_id });
+            events::record(pool, merchant, Some(&customer), Some(&inv), "payment_recovered", &detail, now).await?;
+        }
+        _ => {}
     }
     Ok(ChargeRun::Charged(result))
 }

@@ -15,6 +15,7 @@ pub mod autopay;
 pub mod plan;
 mod receipt_email;
 pub mod reconcile;
+pub mod retries;
 
 use super::gateway::{ChargeOutcome, ChargeRequest, CustomerInfo, DeclineKind, GatewayError, PaymentGateway};
 use super::ids::{CustomerId, InvoiceId, MerchantId, PaymentMethodId};
