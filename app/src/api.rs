@@ -152,7 +152,8 @@ pub async fn load_pay_review(
     let state = state()?;
     let (merchant, identity) = signed_in(&state, &slug).await?;
     let invoices: Vec<String> = invoices.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
-    let view = crate::server::pay_views::review(&state, &merchant, &identity, invoices, amount, amount_minor, card, declined);
+    let view =
+        crate::server::pay_views::review(&state, &merchant, &identity, invoices, amount, amount_minor, card, declined);
     Ok(view.await?)
 }
 

@@ -1,9 +1,8 @@
 //! The HTML shell and the router.
 
 use crate::pages::{
-    AddCardPage, AuthenticatePage, PayPage,
-    AccountPage, InvoicePage, LinkPage, NotFound, PaymentsPage, PortalHomePage, ReceiptPage, SettingsPage,
-    SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
+    AccountPage, AddCardPage, AuthenticatePage, InvoicePage, LinkPage, NotFound, PayPage, PaymentsPage, PortalHomePage,
+    ReceiptPage, SettingsPage, SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -3,18 +3,18 @@
 //! without any account or key. Idempotent: a second run creates nothing
 //! new except a fresh access link.
 
-use app::server::ids::MerchantId;
-use app::server::repo::invoices::{InvoiceStatus, NewInvoice, NewInvoiceLine};
-use app::server::repo::{customers, invoices, merchants, payment_methods, payments};
 use app::server::gateway::sandbox::{SandboxGateway, TestCardBehaviour};
 use app::server::gateway::{Card, CustomerInfo};
 use app::server::ids::CustomerId;
+use app::server::ids::MerchantId;
+use app::server::repo::invoices::{InvoiceStatus, NewInvoice, NewInvoiceLine};
+use app::server::repo::{customers, invoices, merchants, payment_methods, payments};
 use app::server::{portal, AppError, Clock, Db, ManualClock, UtcMillis};
-use std::sync::Arc;
-use std::time::Duration;
 use app::types::{Currency, Money};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub const DEMO_SLUG: &str = "acme";
 /// The customer whose link `settle demo` prints: several overdue invoices.

@@ -48,7 +48,9 @@ pub async fn set_gateway(
         .execute(db.pool())
         .await?;
     Ok(match gateway {
-        "stripe" => format!("{} now takes payments through Stripe. Webhook endpoint: {endpoint}", merchant.display_name),
+        "stripe" => {
+            format!("{} now takes payments through Stripe. Webhook endpoint: {endpoint}", merchant.display_name)
+        }
         _ => format!("{} is in test mode (sandbox gateway).", merchant.display_name),
     })
 }

@@ -95,8 +95,9 @@ async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error:
         }
         Command::Gateway { merchant, gateway, webhook_secret } => {
             let db = open_database(&config).await?;
-            let message = settle::gateway_admin::set_gateway(&db, &config, &merchant, &gateway, webhook_secret.as_deref())
-                .await?;
+            let message =
+                settle::gateway_admin::set_gateway(&db, &config, &merchant, &gateway, webhook_secret.as_deref())
+                    .await?;
             println!("{message}");
         }
     }

@@ -182,7 +182,9 @@ async fn run_jobs(state: AppState, dunning: bool, mut shutdown: tokio::sync::wat
     loop {
         if dunning {
             match app::server::dunning::sweep::sweep(&state, 500).await {
-                Ok(r) if r.messages + r.deferred + r.held > 0 => tracing::info!(?r, "reminder sweep"),
+                Ok(r) if r.messages + r.deferred + r.held + r.expiry_warnings > 0 => {
+                    tracing::info!(?r, "reminder sweep")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reminder sweep failed"),
             }

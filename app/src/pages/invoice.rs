@@ -331,11 +331,14 @@ fn ReceiptNotice() -> impl IntoView {
     move || {
         let q = query.read();
         if q.get("paid").is_some() {
-            Some(view! {
-                <p class="notice notice--ok no-print" role="status" data-testid="paid-notice">
-                    "Thank you! Your payment went through. A receipt is on its way to your inbox."
-                </p>
-            }.into_any())
+            Some(
+                view! {
+                    <p class="notice notice--ok no-print" role="status" data-testid="paid-notice">
+                        "Thank you! Your payment went through. A receipt is on its way to your inbox."
+                    </p>
+                }
+                .into_any(),
+            )
         } else if q.get("processing").is_some() {
             Some(view! {
                 <p class="notice notice--warn no-print" role="status">

@@ -78,7 +78,10 @@ pub(crate) fn encode_component(s: &str) -> String {
 mod tests {
     #[test]
     fn encodes_query_values() {
-        assert_eq!(super::encode_component("/p/acme/pay?invoice=inv_1&amount=1 €"), "%2Fp%2Facme%2Fpay%3Finvoice%3Dinv_1%26amount%3D1%20%E2%82%AC");
+        assert_eq!(
+            super::encode_component("/p/acme/pay?invoice=inv_1&amount=1 €"),
+            "%2Fp%2Facme%2Fpay%3Finvoice%3Dinv_1%26amount%3D1%20%E2%82%AC"
+        );
         assert_eq!(super::encode_component("inv_01abc-x"), "inv_01abc-x");
     }
 }

@@ -32,7 +32,9 @@ pub fn SettingsPage() -> impl IntoView {
             (Some("autopay_on"), _, _) => {
                 Some(notice(true, "Autopay is on. Your default card will be charged on each invoice's due date."))
             }
-            (Some("autopay_off"), _, _) => Some(notice(true, "Autopay is off. We'll remind you when invoices are due.")),
+            (Some("autopay_off"), _, _) => {
+                Some(notice(true, "Autopay is off. We'll remind you when invoices are due."))
+            }
             (_, Some("autopay_consent"), _) => Some(notice(false, "Tick the box to agree to automatic payments.")),
             (_, Some("autopay_card"), _) => {
                 Some(notice(false, "Autopay needs a default card that hasn't expired. Add one first."))

@@ -34,11 +34,9 @@ pub fn policy(nonce: &str, stripe_js_url: &str, stripe_api_base: Option<&str>) -
 
 /// Adds the policy to the response being rendered.
 pub fn set_header() {
-    let (Some(nonce), Some(response), Some(state)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-        use_context::<AppState>(),
-    ) else {
+    let (Some(nonce), Some(response), Some(state)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>(), use_context::<AppState>())
+    else {
         return;
     };
     let value = policy(&nonce.to_string(), &state.portal.stripe_js_url, state.portal.stripe_api_base.as_deref());

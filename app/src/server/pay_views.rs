@@ -59,8 +59,9 @@ pub async fn review(
     // A partial amount carried back in minor units (after a decline) is
     // shown as the customer would type it.
     let amount_text = match (amount_minor, &currency) {
-        (Some(m), Some(c)) if m > 0 => Money::new(m, Currency::parse(c).map_err(AppError::internal)?)
-            .display_in(&locale),
+        (Some(m), Some(c)) if m > 0 => {
+            Money::new(m, Currency::parse(c).map_err(AppError::internal)?).display_in(&locale)
+        }
         _ => amount_text,
     };
     let amount_minor = match (amount_text.trim().is_empty(), &currency) {
@@ -118,8 +119,12 @@ pub async fn review(
         .or_else(|| cards.iter().find(|c| c.is_default && !c.expired).map(|c| c.id.clone()))
         .or_else(|| cards.iter().find(|c| !c.expired).map(|c| c.id.clone()));
 
-    let in_flight = match super::repo::payments::in_flight_for_customer(pool, &identity.merchant_id, &identity.customer_id)
-        .await?
+    let in_flight = match super::repo::payments::in_flight_for_customer(
+        pool,
+        &identity.merchant_id,
+        &identity.customer_id,
+    )
+    .await?
     {
         Some(p) => Some(InFlightView {
             amount: money(p.amount_minor, &p.currency, &locale)?,
@@ -184,7 +189,8 @@ pub async fn authenticate(
         .ok_or(AppError::NotSignedIn)?;
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
     let today = local_date(state.clock.now().0, &zone);
-    let card_label = cards_label(state, identity, record.payment_method_id.as_deref(), today).await?.unwrap_or_default();
+    let card_label =
+        cards_label(state, identity, record.payment_method_id.as_deref(), today).await?.unwrap_or_default();
     let method = match (record.status.as_str(), record.gateway_ref.as_deref()) {
         ("requires_action", Some(gateway_ref)) => {
             let gateway =
@@ -217,7 +223,8 @@ pub async fn add_card(
 ) -> Result<AddCardView, AppError> {
     let gateway = state.gateways.get(&merchant.gateway).ok_or_else(|| AppError::internal("gateway not configured"))?;
     let customer_ref = payments::gateway_customer_ref_of(state, gateway.as_ref(), identity).await?;
-    let setup = gateway.start_card_setup(&customer_ref).await.map_err(|e| AppError::internal(format!("gateway: {e}")))?;
+    let setup =
+        gateway.start_card_setup(&customer_ref).await.map_err(|e| AppError::internal(format!("gateway: {e}")))?;
     let form = match setup.client {
         SetupClient::SandboxForm => CardForm::Sandbox {
             test_cards: TEST_CARDS

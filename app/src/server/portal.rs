@@ -168,13 +168,12 @@ pub async fn account_view(
         });
     }
     let has_password = customers::password_hash(pool, merchant_id, &identity.customer_id).await?.is_some();
-    let autopay_problem =
-        super::payments::autopay::latest_failure(pool, &identity.merchant_id, &identity.customer_id)
-            .await?
-            .map(|(message, at)| {
-                let day = human_date(local_date(at, &zone), &customer.locale);
-                format!("Autopay couldn't charge your card on {day}: {message}")
-            });
+    let autopay_problem = super::payments::autopay::latest_failure(pool, &identity.merchant_id, &identity.customer_id)
+        .await?
+        .map(|(message, at)| {
+            let day = human_date(local_date(at, &zone), &customer.locale);
+            format!("Autopay couldn't charge your card on {day}: {message}")
+        });
     Ok(AccountView {
         autopay_problem,
         security: AccountSecurity {

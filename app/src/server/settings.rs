@@ -58,21 +58,23 @@ pub async fn view(
             .await?;
     let zone = super::portal::customer_zone(&c.time_zone, &merchant.time_zone);
     let today = super::portal::local_date(now.0, &zone);
-    let cards: Vec<CardView> = super::repo::payment_methods::list_active(pool, &identity.merchant_id, &identity.customer_id)
-        .await?
-        .into_iter()
-        .filter(|pm| pm.gateway == merchant.gateway)
-        .map(|pm| card_view(pm, today))
-        .collect();
+    let cards: Vec<CardView> =
+        super::repo::payment_methods::list_active(pool, &identity.merchant_id, &identity.customer_id)
+            .await?
+            .into_iter()
+            .filter(|pm| pm.gateway == merchant.gateway)
+            .map(|pm| card_view(pm, today))
+            .collect();
     let consent = super::payments::autopay::active_consent(pool, &identity.merchant_id, &identity.customer_id).await?;
     let default_card = cards.iter().find(|c| c.is_default && !c.expired);
     let autopay = AutopayView {
         enabled: c.autopay_enabled != 0 && consent.is_some(),
-        since: consent.as_ref().map(|(_, at)| super::portal::human_date(super::portal::local_date(*at, &zone), &c.locale)),
+        since: consent
+            .as_ref()
+            .map(|(_, at)| super::portal::human_date(super::portal::local_date(*at, &zone), &c.locale)),
         consent_text: consent.map(|(text, _)| text),
         offer_card_id: default_card.map(|d| d.id.clone()),
-        offer_text: default_card
-            .map(|d| super::payments::autopay::consent_text(&merchant.display_name, &d.label)),
+        offer_text: default_card.map(|d| super::payments::autopay::consent_text(&merchant.display_name, &d.label)),
     };
     Ok(SettingsView {
         cards,

@@ -34,11 +34,29 @@ pub enum Refused {
 /// What has to be looked up at Stripe before the transaction (no network
 /// calls while it is open).
 enum Prepared {
-    Payment { payment_id: String, outcome: ChargeOutcome },
-    Card { card: Card },
-    Setup { customer: CustomerId, card: Card },
-    Refund { payment_id: String, amount_refunded_minor: i64, customer: String },
-    Dispute { payment_id: Option<String>, customer: Option<String>, amount_minor: i64, reason: String, payment_ref: String },
+    Payment {
+        payment_id: String,
+        outcome: ChargeOutcome,
+    },
+    Card {
+        card: Card,
+    },
+    Setup {
+        customer: CustomerId,
+        card: Card,
+    },
+    Refund {
+        payment_id: String,
+        amount_refunded_minor: i64,
+        customer: String,
+    },
+    Dispute {
+        payment_id: Option<String>,
+        customer: Option<String>,
+        amount_minor: i64,
+        reason: String,
+        payment_ref: String,
+    },
     Nothing,
 }
 
@@ -59,7 +77,8 @@ pub async fn receive_stripe(
     let Some(merchant) = merchants::find_by_slug(state.db.pool(), slug).await? else {
         return Ok(Err(Refused::UnknownMerchant));
     };
-    let (Some(gateway), Some(secret)) = (state.gateways.get(GatewayKind::Stripe.as_str()), webhook_secret(state, &merchant).await?)
+    let (Some(gateway), Some(secret)) =
+        (state.gateways.get(GatewayKind::Stripe.as_str()), webhook_secret(state, &merchant).await?)
     else {
         return Ok(Err(Refused::NotConfigured));
     };
@@ -101,13 +120,12 @@ pub async fn receive_stripe(
 }
 
 async fn already_seen(state: &AppState, merchant: &MerchantId, event: &WebhookEvent) -> Result<bool, AppError> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM webhook_events WHERE merchant_id = $1 AND source = 'stripe' AND event_id = $2",
-    )
-    .bind(merchant.as_str())
-    .bind(&event.id)
-    .fetch_optional(state.db.pool())
-    .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM webhook_events WHERE merchant_id = $1 AND source = 'stripe' AND event_id = $2")
+            .bind(merchant.as_str())
+            .bind(&event.id)
+            .fetch_optional(state.db.pool())
+            .await?;
     Ok(row.is_some())
 }
 
@@ -164,10 +182,12 @@ async fn prepare(state: &AppState, merchant: &MerchantId, event: &WebhookEvent) 
         }
         WebhookKind::SetupSucceeded { setup_ref, customer_ref: Some(customer_ref), .. } => {
             match customer_by_gateway_ref(state, merchant, customer_ref).await? {
-                Some(customer) => match gateway.finish_card_setup(customer_ref, setup_ref).await.map_err(gateway_err)? {
-                    SetupOutcome::Saved(card) => Prepared::Setup { customer, card },
-                    _ => Prepared::Nothing,
-                },
+                Some(customer) => {
+                    match gateway.finish_card_setup(customer_ref, setup_ref).await.map_err(gateway_err)? {
+                        SetupOutcome::Saved(card) => Prepared::Setup { customer, card },
+                        _ => Prepared::Nothing,
+                    }
+                }
                 None => Prepared::Nothing,
             }
         }
@@ -272,8 +292,19 @@ async fn apply(
             let detail = serde_json::json!({ "payment_id": payment_id, "payment_ref": payment_ref,
                 "amount_minor": amount_minor, "reason": reason });
             events::record(&mut **tx, merchant, customer.as_ref(), None, "payment.disputed", &detail, now).await?;
-            events::audit(&mut **tx, merchant, "system", Some("stripe"), "chargeback.opened",
-                payment_id.as_deref().map(|p| ("payment", p)), &detail, None, None, now).await?;
+            events::audit(
+                &mut **tx,
+                merchant,
+                "system",
+                Some("stripe"),
+                "chargeback.opened",
+                payment_id.as_deref().map(|p| ("payment", p)),
+                &detail,
+                None,
+                None,
+                now,
+            )
+            .await?;
         }
         Prepared::Nothing => {}
     }

@@ -85,7 +85,11 @@ pub struct AuthenticateView {
 pub enum AuthMethod {
     /// The sandbox's stand-in for the bank's page.
     Sandbox,
-    Stripe { publishable_key: String, client_secret: String, js_url: String },
+    Stripe {
+        publishable_key: String,
+        client_secret: String,
+        js_url: String,
+    },
     /// Already decided; nothing left to authenticate.
     Done,
 }
@@ -103,8 +107,14 @@ pub struct AddCardView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum CardForm {
     /// Test mode: our own form, accepting only published test numbers.
-    Sandbox { test_cards: Vec<TestCardView> },
-    Stripe { publishable_key: String, client_secret: String, js_url: String },
+    Sandbox {
+        test_cards: Vec<TestCardView>,
+    },
+    Stripe {
+        publishable_key: String,
+        client_secret: String,
+        js_url: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -327,9 +327,14 @@ async fn make_default(
         Ok(v) => v,
         Err(redirect) => return Ok(redirect),
     };
-    let changed =
-        payment_methods::make_default(state.db.pool(), &identity.merchant_id, &identity.customer_id, &id, state.clock.now())
-            .await?;
+    let changed = payment_methods::make_default(
+        state.db.pool(),
+        &identity.merchant_id,
+        &identity.customer_id,
+        &id,
+        state.clock.now(),
+    )
+    .await?;
     if !changed {
         return Err(AppError::NotFound.into());
     }

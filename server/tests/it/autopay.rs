@@ -35,13 +35,12 @@ async fn attempts(app: &TestApp, customer: &app::server::ids::CustomerId) -> Vec
 }
 
 async fn card_emails(app: &TestApp, customer: &app::server::ids::CustomerId) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND template_key = 'dunning:update_card'",
-    )
-    .bind(customer.as_str())
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND template_key = 'dunning:update_card'")
+            .bind(customer.as_str())
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     n
 }
 
@@ -59,11 +58,12 @@ async fn run_hours(app: &TestApp, hours: u32) {
 async fn run_jobs_until_idle(app: &TestApp, worker: &str) {
     for _ in 0..100 {
         app::server::jobs::run_once(&app.state, worker, 20).await.unwrap();
-        let (busy,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND run_at <= $1")
-            .bind(app.clock_now().0)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+        let (busy,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND run_at <= $1")
+                .bind(app.clock_now().0)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
         if busy == 0 {
             return;
         }
@@ -170,7 +170,10 @@ async fn a_failed_autopay_charge_is_recorded_and_shown(app: TestApp) {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
-    assert_eq!((status.as_str(), code.as_deref(), kind.as_deref()), ("failed", Some("insufficient_funds"), Some("soft")));
+    assert_eq!(
+        (status.as_str(), code.as_deref(), kind.as_deref()),
+        ("failed", Some("insufficient_funds"), Some("soft"))
+    );
     // Days later the customer follows a new reminder's link.
     let (_, link) = app.link(&s.merchant, &s.customer).await;
     sign_in_with_link(&app, &client, &link).await;
@@ -209,7 +212,11 @@ async fn soft_declines_are_retried_silently_then_the_customer_is_asked_for_a_car
     run_hours(&app, 17 * 24).await;
     let got = attempts(&app, &s.customer).await;
     let times: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(&times[1..], ["03-21 10:00", "03-23 10:00", "03-25 10:00", "03-27 10:00"], "retries at 10:00 local: {got:?}");
+    assert_eq!(
+        &times[1..],
+        ["03-21 10:00", "03-23 10:00", "03-25 10:00", "03-27 10:00"],
+        "retries at 10:00 local: {got:?}"
+    );
     assert!(got.iter().all(|(_, st)| st == "failed"));
     assert_eq!(card_emails(&app, &s.customer).await, 1, "after the last retry, once");
     // No reminder about RS-2 while its retries were pending.

@@ -19,6 +19,7 @@ on_both_backends!(
     a_reminder_paid_before_delivery_is_moot,
     concurrent_sweeps_queue_each_message_once,
     the_pay_now_link_lands_on_the_payment_page,
+    expiring_cards_are_warned_30_and_7_days_ahead_unless_refreshed,
 );
 
 async fn customer_in(app: &TestApp, slug: &str, name: &str, zone: &str) -> app::server::ids::CustomerId {
@@ -132,11 +133,12 @@ async fn promises_and_disputes_hold_reminders(app: TestApp) {
     let mid = app::server::repo::merchants::find_by_slug(app.db.pool(), "dun").await.unwrap().unwrap().merchant_id();
     app.invoice(&mid, &c, "PP-1", 10_000, -2, InvoiceStatus::Open, 0).await;
     app.invoice(&mid, &c, "PP-2", 10_000, -2, InvoiceStatus::Open, 0).await;
-    let ids: Vec<(String, String)> = sqlx::query_as("SELECT id, number FROM invoices WHERE customer_id = $1 ORDER BY number")
-        .bind(c.as_str())
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap();
+    let ids: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, number FROM invoices WHERE customer_id = $1 ORDER BY number")
+            .bind(c.as_str())
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
     let until = app.clock.now().plus_days(3).0;
     sqlx::query(
         "INSERT INTO promises (id, merchant_id, customer_id, invoice_id, promised_date, promised_until, created_at) \
@@ -230,4 +232,63 @@ async fn the_pay_now_link_lands_on_the_payment_page(app: TestApp) {
     assert_eq!(location(&res).as_deref(), Some("/p/dun/pay"));
     let html = page(client.get(app.url("/p/dun/pay")).send().await.unwrap()).await;
     assert!(html.contains("PN-1") && html.contains("$100.00"));
+}
+
+async fn expiring_cards_are_warned_30_and_7_days_ahead_unless_refreshed(app: TestApp) {
+    use app::server::repo::payment_methods::{self, NewPaymentMethod};
+    let mid = app.merchant("dun", "Dun Co").await.merchant_id();
+    let mut cards = Vec::new();
+    for name in ["Ella Expiring", "Rhea Refreshed"] {
+        let c = app.customer(&mid, name, "UTC").await;
+        sqlx::query("UPDATE customers SET autopay_enabled = 1 WHERE id = $1")
+            .bind(c.as_str())
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        let card = NewPaymentMethod {
+            gateway: "sandbox".into(),
+            gateway_ref: format!("sbpm_{}", app::server::ids::new_id_body()),
+            brand: "visa".into(),
+            last4: "4242".into(),
+            exp_month: 4,
+            exp_year: 2026,
+            is_default: true,
+        };
+        let card_id = payment_methods::insert(app.db.pool(), &mid, &c, &card, app.clock.now()).await.unwrap();
+        // The next charge (due 2026-05-10) comes after the card's last day (04-30).
+        app.invoice(&mid, &c, &format!("EX-{}", &name[..4]), 10_000, 56, InvoiceStatus::Open, 0).await;
+        cards.push((c, card_id));
+    }
+    let (ella, rhea) = (&cards[0], &cards[1]);
+    for hour in 0..(47 * 24) {
+        if hour == 26 * 24 {
+            // 2026-04-10: the card updater gives Rhea's card a new expiry.
+            sqlx::query("UPDATE payment_methods SET exp_year = 2029, refreshed_at = $1 WHERE id = $2")
+                .bind(app.clock.now().0)
+                .bind(rhea.1.as_str())
+                .execute(app.db.pool())
+                .await
+                .unwrap();
+        }
+        sweep(&app.state, 500).await.unwrap();
+        app.clock.advance(Duration::from_secs(3600));
+    }
+    let warnings = |c: &app::server::ids::CustomerId| {
+        let c = c.clone();
+        let pool = app.db.pool().clone();
+        async move {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT created_at FROM messages WHERE customer_id = $1 AND template_key = 'dunning:card_expiring' ORDER BY created_at",
+            )
+            .bind(c.as_str())
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            rows.into_iter()
+                .map(|(at,)| jiff::Timestamp::from_millisecond(at).unwrap().strftime("%m-%d %H:%M").to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(warnings(&ella.0).await, ["03-31 08:00", "04-23 08:00"]);
+    assert_eq!(warnings(&rhea.0).await, ["03-31 08:00"], "no 7-day warning after the card was refreshed");
 }

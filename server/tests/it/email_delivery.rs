@@ -2,12 +2,11 @@
 //! multipart and branded, once per dedupe key, failures recorded and retried
 //! by the running worker, never lost.
 
-
+use crate::common::smtp::{free_port, SmtpSink};
+use crate::common::*;
 use app::server::mail::{render_branded, EmailContent};
 use app::server::repo::messages::{self, NewEmail};
 use app::server::Clock;
-use crate::common::smtp::{free_port, SmtpSink};
-use crate::common::*;
 use std::time::{Duration, Instant};
 
 async fn app_with_smtp(backend: Backend, url: String) -> Option<TestApp> {

@@ -1,9 +1,8 @@
 //! Invoice detail and payment history on both backends: what they show, and
 //! that nobody sees another customer's or merchant's invoice.
 
-
-use app::server::repo::invoices::InvoiceStatus;
 use crate::common::*;
+use app::server::repo::invoices::InvoiceStatus;
 
 on_both_backends!(
     invoice_detail_shows_lines_totals_and_payments,

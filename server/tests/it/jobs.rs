@@ -24,7 +24,10 @@ async fn enqueue_many(app: &TestApp, n: usize) {
         jobs::enqueue(app.db.pool(), None, "test_job", &serde_json::json!({ "i": i }), &key, now, now).await.unwrap();
     }
     // The same key again changes nothing.
-    assert!(jobs::enqueue(app.db.pool(), None, "test_job", &serde_json::json!({}), "test:0", now, now).await.unwrap().is_none());
+    assert!(jobs::enqueue(app.db.pool(), None, "test_job", &serde_json::json!({}), "test:0", now, now)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn concurrent_workers_claim_each_job_once(app: TestApp) {
@@ -78,7 +81,10 @@ async fn failures_back_off_then_go_dead_with_the_error(app: TestApp) {
         assert_eq!(claimed.len(), 1, "attempt {attempt}");
         let retry_at = app::server::UtcMillis(now.0 + jobs::backoff_ms(claimed[0].attempts));
         jobs::fail(&app.db, &claimed[0].id, "w", &format!("boom {attempt}"), retry_at, now).await.unwrap();
-        assert!(jobs::claim_due(&app.db, KIND, "w", now, 30_000, 10).await.unwrap().is_empty(), "not before its retry time");
+        assert!(
+            jobs::claim_due(&app.db, KIND, "w", now, 30_000, 10).await.unwrap().is_empty(),
+            "not before its retry time"
+        );
         app.clock.advance(Duration::from_millis(jobs::backoff_ms(claimed[0].attempts) as u64 + 1));
     }
     let (status, error, attempts): (String, Option<String>, i64) =

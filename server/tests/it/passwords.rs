@@ -1,7 +1,6 @@
 //! Customer passwords on both backends: who may set one, the rules, argon2id
 //! storage, session id cycling, and signing in with it.
 
-
 use crate::common::flows::*;
 use crate::common::*;
 

@@ -6,8 +6,8 @@
 use crate::common::paying::*;
 use crate::common::*;
 use app::server::gateway::PaymentGateway;
-use app::server::Clock;
 use app::server::payments::reconcile;
+use app::server::Clock;
 
 on_both_backends!(
     pay_all_pays_every_open_invoice_once_and_emails_a_receipt,
@@ -187,7 +187,12 @@ async fn fifty_concurrent_pay_requests_make_one_charge(app: TestApp) {
             (client.clone(), app.base.clone(), ids.clone(), total.clone(), card.clone());
         tasks.push(tokio::spawn(async move {
             let mut form: Vec<(&str, String)> = ids.iter().map(|i| ("invoice", i.clone())).collect();
-            form.extend([("total_minor", total), ("card", card), ("attempt", attempt), ("amount_minor", String::new())]);
+            form.extend([
+                ("total_minor", total),
+                ("card", card),
+                ("attempt", attempt),
+                ("amount_minor", String::new()),
+            ]);
             let res = client.post(format!("{app_url}/p/shop/pay")).form(&form).send().await.unwrap();
             (res.status().as_u16(), location(&res).unwrap_or_default())
         }));
@@ -274,14 +279,11 @@ async fn a_lost_gateway_answer_is_reconciled_without_a_second_charge(app: TestAp
     let key = "portal:lost-answer-key-0001";
     let payment = write_pending_payment(&app, &s, &card, key).await;
     // The charge reached the gateway, but its answer never came back.
-    let customer_ref = app::server::repo::customers::gateway_customer_ref(
-        app.db.pool(),
-        &s.merchant.merchant_id(),
-        &s.customer,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let customer_ref =
+        app::server::repo::customers::gateway_customer_ref(app.db.pool(), &s.merchant.merchant_id(), &s.customer)
+            .await
+            .unwrap()
+            .unwrap();
     let (card_ref,): (String,) = sqlx::query_as("SELECT gateway_ref FROM payment_methods WHERE id = $1")
         .bind(&card)
         .fetch_one(app.db.pool())

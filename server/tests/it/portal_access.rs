@@ -2,7 +2,6 @@
 //! GET shows and consumes nothing, POST signs in, the account page shows
 //! only this customer's open invoices, sign-out ends the session.
 
-
 use crate::common::*;
 
 on_both_backends!(

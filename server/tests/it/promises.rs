@@ -2,7 +2,6 @@
 //! dunning engine, the merchant told (event + audit entry), shown in the
 //! portal, and scoped to the signed-in customer.
 
-
 use crate::common::*;
 
 on_both_backends!(

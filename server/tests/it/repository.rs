@@ -1,12 +1,11 @@
 //! Repository functions and the schema's guarantees, on both backends.
 
-
+use crate::common::*;
 use app::server::repo::invoices::{self, InvoiceStatus, NewInvoice, NewInvoiceLine};
 use app::server::repo::{access_tokens, customers, merchants, payment_methods};
 use app::server::session_store::DbSessionStore;
 use app::server::Clock;
 use app::types::Currency;
-use crate::common::*;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::SessionStore;
 

@@ -1,7 +1,6 @@
 //! Session lifetime on both backends: 30-minute idle and 12-hour absolute
 //! timeouts on the injected clock, and a new session id at sign-in.
 
-
 use crate::common::flows::*;
 use crate::common::*;
 

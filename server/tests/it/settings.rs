@@ -2,10 +2,9 @@
 //! the session; changing email or phone needs a step-up (password or emailed
 //! code, 10 minutes), which cycles the session id.
 
-
-use app::server::Clock;
 use crate::common::flows::*;
 use crate::common::*;
+use app::server::Clock;
 
 async fn signed_in_by_link(app: &TestApp, seeded: &Seeded) -> reqwest::Client {
     let (_, path) = app.link(&seeded.merchant, &seeded.customer).await;

@@ -1,10 +1,9 @@
 //! Signing in without an access link, on both backends, with the emails
 //! read from a real SMTP server (aiosmtpd).
 
-
-use app::server::Clock;
 use crate::common::flows::*;
 use crate::common::*;
+use app::server::Clock;
 use std::time::Duration;
 
 async fn code_sign_in_with_the_code_from_the_email(backend: Backend) {

@@ -145,8 +145,13 @@ async fn off_session_authentication_is_a_hard_decline(app: TestApp, _secret: Str
     assert!(location(&res).unwrap().contains("saved=autopay_on"));
     app.clock.advance_days(6);
     app::server::jobs::run_once(&app.state, "w1", 20).await.unwrap();
-    let n = eventually(&app, "SELECT COUNT(*) FROM payments WHERE customer_id = $1 AND status = 'failed'", s.customer.as_str(), 1)
-        .await;
+    let n = eventually(
+        &app,
+        "SELECT COUNT(*) FROM payments WHERE customer_id = $1 AND status = 'failed'",
+        s.customer.as_str(),
+        1,
+    )
+    .await;
     assert_eq!(n, 1);
     let (code, kind, purpose): (Option<String>, Option<String>, String) =
         sqlx::query_as("SELECT failure_code, decline_kind, purpose FROM payments WHERE customer_id = $1")
@@ -167,10 +172,16 @@ async fn fifty_concurrent_requests_make_one_stripe_charge(app: TestApp, _secret:
     let mut tasks = Vec::new();
     for i in 0..50 {
         let attempt = if i % 2 == 0 { shared.clone() } else { review(&app, &client, "shop", "").await.0 };
-        let (client, base, ids, total, card) = (client.clone(), app.base.clone(), ids.clone(), total.clone(), card.clone());
+        let (client, base, ids, total, card) =
+            (client.clone(), app.base.clone(), ids.clone(), total.clone(), card.clone());
         tasks.push(tokio::spawn(async move {
             let mut form: Vec<(&str, String)> = ids.iter().map(|i| ("invoice", i.clone())).collect();
-            form.extend([("total_minor", total), ("card", card), ("attempt", attempt), ("amount_minor", String::new())]);
+            form.extend([
+                ("total_minor", total),
+                ("card", card),
+                ("attempt", attempt),
+                ("amount_minor", String::new()),
+            ]);
             client.post(format!("{base}/p/shop/pay")).form(&form).send().await.unwrap().status().as_u16()
         }));
     }
@@ -205,7 +216,8 @@ async fn crashes_and_lost_answers_reconcile_to_one_charge(app: TestApp, _secret:
         off_session: false,
         purpose: "portal",
     };
-    let crashed = app::server::payments::write_payment(&app.state, &new, &plan, app.clock.now()).await.unwrap().unwrap();
+    let crashed =
+        app::server::payments::write_payment(&app.state, &new, &plan, app.clock.now()).await.unwrap().unwrap();
     app.clock.advance(Duration::from_secs(120));
     reconcile::reconcile_stale(&app.state, 10).await.unwrap();
     assert_eq!(stripe_charges(&cus).await, 1);
@@ -334,8 +346,11 @@ async fn a_card_updater_event_refreshes_the_expiry(app: TestApp, secret: String)
         .await
         .unwrap();
     // The network refreshes the card at Stripe …
-    stripe_post(&format!("/v1/payment_methods/{pm}"), &[("card[exp_month]", "7".into()), ("card[exp_year]", "2034".into())])
-        .await;
+    stripe_post(
+        &format!("/v1/payment_methods/{pm}"),
+        &[("card[exp_month]", "7".into()), ("card[exp_year]", "2034".into())],
+    )
+    .await;
     // … and Stripe tells us (localstripe sends no payment_method.* events, so
     // the delivery is built and signed here exactly as Stripe would).
     let cus = customer_ref(&app, &s).await;
@@ -349,7 +364,8 @@ async fn a_card_updater_event_refreshes_the_expiry(app: TestApp, secret: String)
             "card": { "brand": "visa", "last4": "4242", "exp_month": 1, "exp_year": 2030 } } }
     })
     .to_string();
-    let (status, _) = post_webhook(&app, &payload, &signature::sign(payload.as_bytes(), &secret, app.clock.now().0 / 1000)).await;
+    let (status, _) =
+        post_webhook(&app, &payload, &signature::sign(payload.as_bytes(), &secret, app.clock.now().0 / 1000)).await;
     assert_eq!(status, 200);
     let (month, year, refreshed): (i64, i64, Option<i64>) =
         sqlx::query_as("SELECT exp_month, exp_year, refreshed_at FROM payment_methods WHERE id = $1")
@@ -368,7 +384,8 @@ async fn partial_payments_refunds_disputes_and_card_removal(app: TestApp, secret
     let card = card_in(&location(&add_stripe_card(&app, &client, "4242424242424242").await).unwrap());
     // $150.00 of $200.50: the oldest invoice in full, the rest on the next.
     let ids = open_invoice_ids(&app, &s.customer).await;
-    let (attempt, total, _) = review(&app, &client, "shop", &format!("?invoice={}&invoice={}&amount=150", ids[0], ids[1])).await;
+    let (attempt, total, _) =
+        review(&app, &client, "shop", &format!("?invoice={}&invoice={}&amount=150", ids[0], ids[1])).await;
     assert_eq!(total, "15000");
     let res = confirm(&app, &client, "shop", &ids, Some(15_000), &total, &card, &attempt).await;
     assert!(location(&res).unwrap().ends_with("?paid=1"));
@@ -388,11 +405,17 @@ async fn partial_payments_refunds_disputes_and_card_removal(app: TestApp, secret
             "type": kind, "created": now, "data": { "object": object } })
         .to_string()
     };
-    let refund = event("charge.refunded", serde_json::json!({ "id": "ch_x", "object": "charge",
-        "payment_intent": pi, "amount_refunded": 5_000 }));
+    let refund = event(
+        "charge.refunded",
+        serde_json::json!({ "id": "ch_x", "object": "charge",
+        "payment_intent": pi, "amount_refunded": 5_000 }),
+    );
     assert_eq!(post_webhook(&app, &refund, &signature::sign(refund.as_bytes(), &secret, now)).await.0, 200);
-    let dispute = event("charge.dispute.created", serde_json::json!({ "id": "dp_x", "object": "dispute",
-        "payment_intent": pi, "amount": 15_000, "reason": "fraudulent" }));
+    let dispute = event(
+        "charge.dispute.created",
+        serde_json::json!({ "id": "dp_x", "object": "dispute",
+        "payment_intent": pi, "amount": 15_000, "reason": "fraudulent" }),
+    );
     assert_eq!(post_webhook(&app, &dispute, &signature::sign(dispute.as_bytes(), &secret, now)).await.0, 200);
     let (refunded, status): (i64, String) = sqlx::query_as("SELECT refunded_minor, status FROM payments WHERE id = $1")
         .bind(&payment)
@@ -415,9 +438,15 @@ async fn partial_payments_refunds_disputes_and_card_removal(app: TestApp, secret
         .await
         .unwrap();
     let hash = app::server::passwords::hash("a long passphrase for tests".into()).await.unwrap();
-    app::server::repo::customers::set_password_hash(app.db.pool(), &s.merchant.merchant_id(), &s.customer, &hash, app.clock.now())
-        .await
-        .unwrap();
+    app::server::repo::customers::set_password_hash(
+        app.db.pool(),
+        &s.merchant.merchant_id(),
+        &s.customer,
+        &hash,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
     let res = client
         .post(app.url("/p/shop/account/verify/password"))
         .form(&[("password", "a long passphrase for tests")])

@@ -3,6 +3,7 @@
 //! sweep that turns them into jobs, the messages and the simulator next.
 
 pub mod calendar;
+pub mod expiry;
 pub mod policy;
 pub mod sweep;
 pub mod templates;

@@ -279,7 +279,8 @@ mod tests {
 
     #[test]
     fn policies_round_trip_as_json() {
-        let p = Policy { late_fee: Some(LateFee::Flat(2_500)), final_action: FinalAction::Suspend, ..Policy::default() };
+        let p =
+            Policy { late_fee: Some(LateFee::Flat(2_500)), final_action: FinalAction::Suspend, ..Policy::default() };
         let json = serde_json::to_string(&p).unwrap();
         assert!(json.contains("\"final_action\":\"suspend\""));
         assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), p);

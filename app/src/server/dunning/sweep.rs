@@ -29,6 +29,8 @@ pub struct SweepReport {
     pub deferred: usize,
     /// Invoices held by a stop rule (promise, dispute, opt-out, suspension).
     pub held: usize,
+    /// Card-expiry warnings queued.
+    pub expiry_warnings: usize,
 }
 
 /// The steps that apply to an invoice: no courtesy reminders when autopay
@@ -67,7 +69,11 @@ pub fn policy_for(_merchant: &MerchantId) -> Policy {
 
 /// Runs one sweep at the clock's now, over at most `limit` due invoices.
 pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError> {
-    let mut report = SweepReport { scheduled: schedule_new(state, limit).await?, ..SweepReport::default() };
+    let mut report = SweepReport {
+        scheduled: schedule_new(state, limit).await?,
+        expiry_warnings: super::expiry::warn_expiring_cards(state).await?,
+        ..SweepReport::default()
+    };
     let now = state.clock.now();
     let due: Vec<DueRow> = sqlx::query_as(
         "SELECT i.id, i.merchant_id, i.customer_id, i.number, i.currency, i.total_minor - i.amount_paid_minor AS owed, \
@@ -278,15 +284,17 @@ async fn remind(
     let (text, html) = render_branded(
         &merchant,
         &state.portal.base_url,
-        &EmailContent { heading: rendered.subject.clone(), paragraphs, action: Some(("Pay now".into(), ctx.pay_link.clone())) },
+        &EmailContent {
+            heading: rendered.subject.clone(),
+            paragraphs,
+            action: Some(("Pay now".into(), ctx.pay_link.clone())),
+        },
     );
 
     let mut tx = crate::server::db::begin_write(pool).await?;
     let mut included = Vec::new();
     for (row, step) in &sendable {
-        let next = steps
-            .get(step + 1)
-            .map(|_| step_times(&steps, row.due_at, &zone, &policy)[step + 1].0);
+        let next = steps.get(step + 1).map(|_| step_times(&steps, row.due_at, &zone, &policy)[step + 1].0);
         let advanced = sqlx::query(
             "UPDATE invoices SET dunning_step = $1, dunning_next_at = $2 \
              WHERE id = $3 AND dunning_step = $4 AND status = 'open'",

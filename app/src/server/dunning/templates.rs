@@ -196,8 +196,18 @@ mod tests {
             support_phone: None,
             customer_first_name: "Dana".into(),
             invoices: vec![
-                ReminderInvoice { number: "INV-1".into(), amount_due: "$120.00".into(), due_on: "Mar 1, 2026".into(), days_overdue: 9 },
-                ReminderInvoice { number: "INV-2".into(), amount_due: "$80.50".into(), due_on: "Mar 5, 2026".into(), days_overdue: 5 },
+                ReminderInvoice {
+                    number: "INV-1".into(),
+                    amount_due: "$120.00".into(),
+                    due_on: "Mar 1, 2026".into(),
+                    days_overdue: 9,
+                },
+                ReminderInvoice {
+                    number: "INV-2".into(),
+                    amount_due: "$80.50".into(),
+                    due_on: "Mar 5, 2026".into(),
+                    days_overdue: 5,
+                },
             ],
             total_due: "$200.50".into(),
             access_link: "https://pay.example.com/p/acme/l/tok".into(),
@@ -244,7 +254,11 @@ mod tests {
         for key in ["courtesy", "due_tomorrow", "card_expiring", "update_card", "overdue_friendly", "x"] {
             for tone in [Tone::Friendly, Tone::Firm, Tone::Final] {
                 for channel in [Channel::Email, Channel::Sms] {
-                    assert_eq!(default_template(key, tone, channel).check(channel), Ok(()), "{key} {tone:?} {channel:?}");
+                    assert_eq!(
+                        default_template(key, tone, channel).check(channel),
+                        Ok(()),
+                        "{key} {tone:?} {channel:?}"
+                    );
                 }
             }
         }

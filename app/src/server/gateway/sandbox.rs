@@ -37,8 +37,18 @@ pub struct TestCard {
 
 /// The numbers the sandbox knows, shown on its card page.
 pub const TEST_CARDS: &[TestCard] = &[
-    TestCard { number: "4242424242424242", brand: "visa", behaviour: TestCardBehaviour::Succeeds, description: "Succeeds" },
-    TestCard { number: "5555555555554444", brand: "mastercard", behaviour: TestCardBehaviour::Succeeds, description: "Succeeds" },
+    TestCard {
+        number: "4242424242424242",
+        brand: "visa",
+        behaviour: TestCardBehaviour::Succeeds,
+        description: "Succeeds",
+    },
+    TestCard {
+        number: "5555555555554444",
+        brand: "mastercard",
+        behaviour: TestCardBehaviour::Succeeds,
+        description: "Succeeds",
+    },
     TestCard {
         number: "4000002500003155",
         brand: "visa",
@@ -292,7 +302,8 @@ impl SandboxGateway {
     pub async fn complete_challenge(&self, payment_ref: &str, approve: bool) -> Result<ChargeOutcome, GatewayError> {
         self.pause().await;
         let row = self.get("payment", payment_ref).await?;
-        let mut body: PaymentBody = serde_json::from_str(&row.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
+        let mut body: PaymentBody =
+            serde_json::from_str(&row.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
         if body.status == "requires_action" {
             if approve {
                 body.status = "succeeded".into();
@@ -324,14 +335,25 @@ impl SandboxGateway {
             behaviour,
             attached: true,
         };
-        self.insert(&card.gateway_ref, "card", Some(&customer_ref), None, serde_json::to_string(&body).expect("serialisable"))
-            .await?;
+        self.insert(
+            &card.gateway_ref,
+            "card",
+            Some(&customer_ref),
+            None,
+            serde_json::to_string(&body).expect("serialisable"),
+        )
+        .await?;
         Ok(customer_ref)
     }
 
     /// Changes a saved card's expiry, as a card updater would (for tests of
     /// the refresh path and for the demo).
-    pub async fn refresh_card_expiry(&self, card_ref: &str, exp_month: i64, exp_year: i64) -> Result<Card, GatewayError> {
+    pub async fn refresh_card_expiry(
+        &self,
+        card_ref: &str,
+        exp_month: i64,
+        exp_year: i64,
+    ) -> Result<Card, GatewayError> {
         let row = self.get("card", card_ref).await?;
         let mut body: CardBody = serde_json::from_str(&row.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
         body.exp_month = exp_month;
@@ -402,7 +424,8 @@ impl PaymentGateway for SandboxGateway {
         self.get("customer", customer_ref).await?;
         let id = format!("sbseti_{}", new_id_body());
         let body = SetupBody { status: "requires_payment_method".into(), card_ref: None };
-        self.insert(&id, "setup", Some(customer_ref), None, serde_json::to_string(&body).expect("serialisable")).await?;
+        self.insert(&id, "setup", Some(customer_ref), None, serde_json::to_string(&body).expect("serialisable"))
+            .await?;
         Ok(CardSetup { setup_ref: id, client: SetupClient::SandboxForm })
     }
 
@@ -460,7 +483,8 @@ impl PaymentGateway for SandboxGateway {
                 message: "the card does not belong to this customer".into(),
             });
         }
-        let card_body: CardBody = serde_json::from_str(&card.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
+        let card_body: CardBody =
+            serde_json::from_str(&card.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
         if !card_body.attached {
             return Err(GatewayError::InvalidRequest {
                 code: "payment_method_detached".into(),
@@ -475,7 +499,9 @@ impl PaymentGateway for SandboxGateway {
             TestCardBehaviour::RequiresAuthentication => ("requires_action", None),
             TestCardBehaviour::InsufficientFunds => ("declined", Some("insufficient_funds")),
             TestCardBehaviour::StolenCard => ("declined", Some("stolen_card")),
-            TestCardBehaviour::ChargeDeclined | TestCardBehaviour::DeclinedAtSetup => ("declined", Some("card_declined")),
+            TestCardBehaviour::ChargeDeclined | TestCardBehaviour::DeclinedAtSetup => {
+                ("declined", Some("card_declined"))
+            }
         };
         let body = PaymentBody {
             status: status.into(),
@@ -496,7 +522,8 @@ impl PaymentGateway for SandboxGateway {
         .fetch_one(self.db.pool())
         .await
         .map_err(Self::db_err)?;
-        let stored: PaymentBody = serde_json::from_str(&row.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
+        let stored: PaymentBody =
+            serde_json::from_str(&row.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
         if stored.amount_minor != body.amount_minor || stored.card_ref != body.card_ref {
             return Err(GatewayError::InvalidRequest {
                 code: "idempotency_error".into(),
@@ -516,7 +543,8 @@ impl PaymentGateway for SandboxGateway {
     async fn cancel_payment(&self, payment_ref: &str) -> Result<ChargeOutcome, GatewayError> {
         self.pause().await;
         let row = self.get("payment", payment_ref).await?;
-        let mut body: PaymentBody = serde_json::from_str(&row.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
+        let mut body: PaymentBody =
+            serde_json::from_str(&row.body).map_err(|e| GatewayError::Malformed(e.to_string()))?;
         if body.status == "requires_action" {
             body.status = "declined".into();
             body.code = Some("canceled".into());

@@ -56,7 +56,8 @@ fn mac(secret: &str, timestamp: i64, payload: &[u8]) -> Hmac<Sha256> {
 /// within the tolerance. Comparisons are constant-time.
 pub fn verify(payload: &[u8], header: &str, secret: &str, now: UtcMillis) -> Result<(), WebhookError> {
     let parsed = parse_header(header)?;
-    let matched = parsed.v1.iter().any(|candidate| mac(secret, parsed.timestamp, payload).verify_slice(candidate).is_ok());
+    let matched =
+        parsed.v1.iter().any(|candidate| mac(secret, parsed.timestamp, payload).verify_slice(candidate).is_ok());
     if !matched {
         return Err(WebhookError::BadSignature);
     }

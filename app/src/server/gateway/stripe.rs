@@ -5,15 +5,15 @@
 
 use super::stripe_wire;
 use super::*;
+use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use std::str::FromStr;
 use std::time::Duration;
-use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::customer::RetrieveCustomerReturned;
 use stripe_core::customer::{CreateCustomer, ListPaymentMethodsCustomer, RetrieveCustomer};
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
     CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, CreatePaymentIntentOffSession, RetrievePaymentIntent,
 };
-use stripe_core::customer::RetrieveCustomerReturned;
 use stripe_core::setup_intent::{CreateSetupIntent, RetrieveSetupIntent};
 use stripe_payment::payment_method::{DetachPaymentMethod, RetrievePaymentMethod};
 use stripe_shared::{PaymentIntent, PaymentIntentStatus, SetupIntentStatus};
@@ -137,13 +137,11 @@ impl PaymentGateway for StripeGateway {
     }
 
     async fn start_card_setup(&self, customer_ref: &str) -> Result<CardSetup, GatewayError> {
-        let setup = CreateSetupIntent::new()
-            .customer(customer_ref)
-            .send(&self.client)
-            .await
-            .map_err(gateway_error)?;
-        let client_secret =
-            setup.client_secret.clone().ok_or_else(|| GatewayError::Malformed("SetupIntent without a client secret".into()))?;
+        let setup = CreateSetupIntent::new().customer(customer_ref).send(&self.client).await.map_err(gateway_error)?;
+        let client_secret = setup
+            .client_secret
+            .clone()
+            .ok_or_else(|| GatewayError::Malformed("SetupIntent without a client secret".into()))?;
         Ok(CardSetup {
             setup_ref: setup.id.as_str().to_string(),
             client: SetupClient::StripeElements { client_secret, publishable_key: self.publishable_key.clone() },
@@ -195,8 +193,10 @@ impl PaymentGateway for StripeGateway {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, GatewayError> {
-        let currency = stripe_types::Currency::from_str(&request.amount.currency.code().to_lowercase())
-            .map_err(|_| GatewayError::InvalidRequest { code: "currency".into(), message: "unsupported currency".into() })?;
+        let currency =
+            stripe_types::Currency::from_str(&request.amount.currency.code().to_lowercase()).map_err(|_| {
+                GatewayError::InvalidRequest { code: "currency".into(), message: "unsupported currency".into() }
+            })?;
         let mut create = CreatePaymentIntent::new(request.amount.minor, currency)
             .customer(request.customer_ref.clone())
             .payment_method(request.card_ref.clone())

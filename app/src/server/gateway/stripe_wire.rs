@@ -63,8 +63,11 @@ pub fn parse_event(payload: &[u8]) -> Result<WebhookEvent, WebhookError> {
         .and_then(|d| d.get("object"))
         .ok_or_else(|| WebhookError::MalformedPayload("missing data.object".into()))?;
     let kind = match event_type.as_str() {
-        "payment_intent.succeeded" | "payment_intent.payment_failed" | "payment_intent.requires_action"
-        | "payment_intent.canceled" | "payment_intent.processing" => {
+        "payment_intent.succeeded"
+        | "payment_intent.payment_failed"
+        | "payment_intent.requires_action"
+        | "payment_intent.canceled"
+        | "payment_intent.processing" => {
             WebhookKind::PaymentChanged { payment_ref: required(text(object, &["id"]), "payment intent id")? }
         }
         "setup_intent.succeeded" => WebhookKind::SetupSucceeded {
@@ -81,9 +84,12 @@ pub fn parse_event(payload: &[u8]) -> Result<WebhookEvent, WebhookError> {
                         gateway_ref: required(text(object, &["id"]), "payment method id")?,
                         brand: text(object, &["card", "brand"]).unwrap_or_default(),
                         last4: text(object, &["card", "last4"]).unwrap_or_default(),
-                        exp_month: required(number(object, &["card", "exp_month"]).map(|n| n.to_string()), "exp_month")?
-                            .parse()
-                            .unwrap_or(0),
+                        exp_month: required(
+                            number(object, &["card", "exp_month"]).map(|n| n.to_string()),
+                            "exp_month",
+                        )?
+                        .parse()
+                        .unwrap_or(0),
                         exp_year: required(number(object, &["card", "exp_year"]).map(|n| n.to_string()), "exp_year")?
                             .parse()
                             .unwrap_or(0),

@@ -70,7 +70,10 @@ pub enum SetupClient {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SetupOutcome {
     Saved(Card),
-    Declined { code: String, message: String },
+    Declined {
+        code: String,
+        message: String,
+    },
     /// Not finished yet (e.g. waiting for 3-D Secure).
     Pending,
 }
@@ -142,13 +145,25 @@ impl DeclineKind {
 /// What happened to a charge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChargeOutcome {
-    Succeeded { payment_ref: String },
+    Succeeded {
+        payment_ref: String,
+    },
     /// The bank wants the customer to authenticate (3-D Secure).
-    RequiresAction { payment_ref: String },
-    Declined { payment_ref: Option<String>, code: String, message: String, kind: DeclineKind },
+    RequiresAction {
+        payment_ref: String,
+    },
+    Declined {
+        payment_ref: Option<String>,
+        code: String,
+        message: String,
+        kind: DeclineKind,
+    },
     /// The gateway has not decided (processing), or we could not tell: the
     /// payment is reconciled later by fetching it, never charged again.
-    Unknown { payment_ref: Option<String>, reason: String },
+    Unknown {
+        payment_ref: Option<String>,
+        reason: String,
+    },
 }
 
 /// What the browser needs to finish a payment that requires action.
@@ -209,12 +224,28 @@ pub struct WebhookEvent {
 pub enum WebhookKind {
     /// payment_intent.succeeded / payment_failed / requires_action: the
     /// handler re-fetches the payment, so order of arrival does not matter.
-    PaymentChanged { payment_ref: String },
-    SetupSucceeded { setup_ref: String, customer_ref: Option<String>, card_ref: Option<String> },
+    PaymentChanged {
+        payment_ref: String,
+    },
+    SetupSucceeded {
+        setup_ref: String,
+        customer_ref: Option<String>,
+        card_ref: Option<String>,
+    },
     /// payment_method.attached / updated / automatically_updated (card updater).
-    CardChanged { card: Card, customer_ref: Option<String> },
-    ChargeRefunded { payment_ref: String, amount_refunded_minor: i64 },
-    DisputeOpened { payment_ref: String, amount_minor: i64, reason: String },
+    CardChanged {
+        card: Card,
+        customer_ref: Option<String>,
+    },
+    ChargeRefunded {
+        payment_ref: String,
+        amount_refunded_minor: i64,
+    },
+    DisputeOpened {
+        payment_ref: String,
+        amount_minor: i64,
+        reason: String,
+    },
     /// A type Settle does not act on; stored and acknowledged.
     Ignored,
 }

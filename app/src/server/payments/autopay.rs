@@ -123,7 +123,8 @@ async fn switch(
     .execute(&mut **tx)
     .await?;
     set_flag(tx, identity, on, now).await?;
-    let (kind, action) = if on { ("autopay.enabled", "autopay.enable") } else { ("autopay.disabled", "autopay.disable") };
+    let (kind, action) =
+        if on { ("autopay.enabled", "autopay.enable") } else { ("autopay.disabled", "autopay.disable") };
     let customer = Some(&identity.customer_id);
     events::record(&mut **tx, &identity.merchant_id, customer, None, kind, detail, now).await?;
     events::audit(
@@ -235,7 +236,9 @@ pub async fn run_charge(
     .bind(invoice_id)
     .fetch_optional(pool)
     .await?;
-    let Some((customer, status, owed, current_due, disputes)) = invoice else { return Ok(ChargeRun::Skipped("invoice")) };
+    let Some((customer, status, owed, current_due, disputes)) = invoice else {
+        return Ok(ChargeRun::Skipped("invoice"));
+    };
     if status != "open" || owed <= 0 {
         return Ok(ChargeRun::Skipped("not open"));
     }
@@ -246,7 +249,9 @@ pub async fn run_charge(
         return Ok(ChargeRun::Skipped("disputed"));
     }
     let customer = CustomerId::from_trusted(customer);
-    let Some(row) = customers::find(pool, merchant, &customer).await? else { return Ok(ChargeRun::Skipped("customer")) };
+    let Some(row) = customers::find(pool, merchant, &customer).await? else {
+        return Ok(ChargeRun::Skipped("customer"));
+    };
     if row.autopay_enabled == 0 || row.status != "active" {
         return Ok(ChargeRun::Skipped("autopay off"));
     }

@@ -45,12 +45,22 @@ pub struct PayRequest {
 /// Where a payment stands, as the customer is told.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PayResult {
-    Succeeded { payment_id: String },
-    RequiresAction { payment_id: String },
-    Declined { payment_id: String, message: String, hard: bool },
+    Succeeded {
+        payment_id: String,
+    },
+    RequiresAction {
+        payment_id: String,
+    },
+    Declined {
+        payment_id: String,
+        message: String,
+        hard: bool,
+    },
     /// Undecided (the gateway's answer was lost or is pending): it is being
     /// confirmed; nothing will be charged again.
-    Processing { payment_id: String },
+    Processing {
+        payment_id: String,
+    },
 }
 
 impl PayResult {
@@ -155,7 +165,8 @@ pub(crate) async fn gateway_customer(
     }
     let row = customers::find(pool, merchant, customer).await?.ok_or(AppError::NotFound)?;
     let info = CustomerInfo { id: row.id.clone(), name: row.name.clone(), email: row.email.clone() };
-    let created = gateway.ensure_customer(&info, None).await.map_err(|e| AppError::internal(format!("gateway: {e}")))?;
+    let created =
+        gateway.ensure_customer(&info, None).await.map_err(|e| AppError::internal(format!("gateway: {e}")))?;
     customers::set_gateway_customer_ref(pool, merchant, customer, &created, state.clock.now()).await?;
     Ok(created)
 }
@@ -221,11 +232,13 @@ pub async fn pay(
     let payment_id = match write_payment(state, &new, &plan, now).await? {
         Ok(id) => id,
         Err(InsertPaymentError::DuplicateKey) => {
-            let existing = payment_repo::find_by_key(pool, &identity.merchant_id, &key).await?.ok_or(AppError::NotFound)?;
+            let existing =
+                payment_repo::find_by_key(pool, &identity.merchant_id, &key).await?.ok_or(AppError::NotFound)?;
             return Ok(Ok(result_of(&existing)));
         }
         Err(InsertPaymentError::InFlight) => {
-            let other = payment_repo::in_flight_for_customer(pool, &identity.merchant_id, &identity.customer_id).await?;
+            let other =
+                payment_repo::in_flight_for_customer(pool, &identity.merchant_id, &identity.customer_id).await?;
             return Ok(Err(PayRefusal::InFlight { payment_id: other.map(|p| p.id).unwrap_or_default() }));
         }
         Err(InsertPaymentError::StaleBalances) => return Ok(Err(PayRefusal::AmountsChanged)),
@@ -362,7 +375,13 @@ pub async fn settle_in(
     if record.status == status && status != "succeeded" {
         // Same undecided state again (e.g. still requires action): just keep the reference.
         if let Some(r) = gateway_ref {
-            let change = StatusChange { status, gateway_ref: Some(r), failure_code: None, failure_message: None, decline_kind: None };
+            let change = StatusChange {
+                status,
+                gateway_ref: Some(r),
+                failure_code: None,
+                failure_message: None,
+                decline_kind: None,
+            };
             payment_repo::change_in_flight(&mut **tx, payment_id, &change, now).await?;
         }
         return Ok(false);
@@ -375,8 +394,7 @@ pub async fn settle_in(
     } else {
         None
     };
-    let change =
-        StatusChange { status, gateway_ref, failure_code: code, failure_message: message, decline_kind: kind };
+    let change = StatusChange { status, gateway_ref, failure_code: code, failure_message: message, decline_kind: kind };
     if !payment_repo::change_in_flight(&mut **tx, payment_id, &change, now).await? {
         return Ok(false);
     }
@@ -433,8 +451,9 @@ pub async fn customer_payment(
     identity: &PortalIdentity,
     payment_id: &str,
 ) -> Result<PaymentRecord, AppError> {
-    let record =
-        payment_repo::find_record(state.db.pool(), &identity.merchant_id, payment_id).await?.ok_or(AppError::NotFound)?;
+    let record = payment_repo::find_record(state.db.pool(), &identity.merchant_id, payment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if record.customer_id != identity.customer_id.as_str() {
         return Err(AppError::NotFound);
     }
@@ -464,7 +483,8 @@ pub async fn refresh(state: &AppState, identity: &PortalIdentity, payment_id: &s
 pub async fn abandon(state: &AppState, identity: &PortalIdentity, payment_id: &str) -> Result<PayResult, AppError> {
     let record = customer_payment(state, identity, payment_id).await?;
     if record.status == "requires_action" {
-        let gateway = state.gateways.get(&record.gateway).ok_or_else(|| AppError::internal("gateway not configured"))?;
+        let gateway =
+            state.gateways.get(&record.gateway).ok_or_else(|| AppError::internal("gateway not configured"))?;
         let outcome = match record.gateway_ref.as_deref() {
             Some(r) => match gateway.cancel_payment(r).await {
                 Ok(o) => o,

@@ -1,9 +1,9 @@
 //! The receipt email after a successful payment, queued in the same
 //! transaction that records the success (dedupe key per payment: one email).
 
+use crate::server::mail::{render_branded, EmailContent};
 use crate::server::repo::customers::CustomerRow;
 use crate::server::repo::merchants::MerchantRow;
-use crate::server::mail::{render_branded, EmailContent};
 use crate::server::repo::messages::{self, NewEmail};
 use crate::server::repo::payments::PaymentRecord;
 use crate::server::{AppError, AppState, UtcMillis};
@@ -34,7 +34,11 @@ pub(super) async fn enqueue(
         &EmailContent {
             heading: format!("Thank you: we received {amount}"),
             paragraphs: vec![
-                format!("Hi {}, your payment of {amount} to {} went through.", customer.first_name(), merchant.display_name),
+                format!(
+                    "Hi {}, your payment of {amount} to {} went through.",
+                    customer.first_name(),
+                    merchant.display_name
+                ),
                 format!("It pays {}: {}.", if numbers.len() == 1 { "invoice" } else { "invoices" }, numbers.join(", ")),
                 format!("Payment reference: {}", payment.id),
             ],

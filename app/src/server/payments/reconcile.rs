@@ -7,8 +7,8 @@
 use super::{outcome_of_error, settle};
 use crate::server::gateway::{ChargeOutcome, ChargeRequest};
 use crate::server::ids::{CustomerId, MerchantId};
-use crate::server::repo::payments::{self as payment_repo, PaymentRecord};
 use crate::server::repo::customers;
+use crate::server::repo::payments::{self as payment_repo, PaymentRecord};
 use crate::server::{AppError, AppState};
 use crate::types::{Currency, Money};
 
@@ -22,7 +22,8 @@ const KEY_LIFETIME_MS: i64 = 23 * 60 * 60 * 1000;
 /// Reconciles up to `limit` stale payments; returns how many were decided.
 pub async fn reconcile_stale(state: &AppState, limit: i64) -> Result<usize, AppError> {
     let now = state.clock.now();
-    let stale = payment_repo::stale_in_flight(state.db.pool(), crate::server::UtcMillis(now.0 - GRACE_MS), limit).await?;
+    let stale =
+        payment_repo::stale_in_flight(state.db.pool(), crate::server::UtcMillis(now.0 - GRACE_MS), limit).await?;
     let mut decided = 0;
     for record in stale {
         match reconcile_one(state, &record).await {
@@ -65,11 +66,12 @@ async fn resend_request(
     let customer_ref = customers::gateway_customer_ref(pool, merchant, &customer)
         .await?
         .ok_or_else(|| AppError::internal("payment without a gateway customer"))?;
-    let card_ref: (String,) = sqlx::query_as("SELECT gateway_ref FROM payment_methods WHERE merchant_id = $1 AND id = $2")
-        .bind(merchant.as_str())
-        .bind(record.payment_method_id.as_deref().unwrap_or(""))
-        .fetch_one(pool)
-        .await?;
+    let card_ref: (String,) =
+        sqlx::query_as("SELECT gateway_ref FROM payment_methods WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant.as_str())
+            .bind(record.payment_method_id.as_deref().unwrap_or(""))
+            .fetch_one(pool)
+            .await?;
     Ok(ChargeRequest {
         customer_ref,
         card_ref: card_ref.0,

@@ -65,7 +65,8 @@ async fn ask_for_a_new_card(
     let cid: CustomerId = customer.customer_id();
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
     let policy = policy_for(&mid);
-    let number: (String,) = sqlx::query_as("SELECT number FROM invoices WHERE id = $1").bind(invoice_id).fetch_one(pool).await?;
+    let number: (String,) =
+        sqlx::query_as("SELECT number FROM invoices WHERE id = $1").bind(invoice_id).fetch_one(pool).await?;
     let token = issue_access_link(pool, now, merchant, &cid).await?;
     let link = format!("{}{}", state.portal.base_url.trim_end_matches('/'), access_link_path(&merchant.slug, &token));
     let reason = if hard {
@@ -79,7 +80,11 @@ async fn ask_for_a_new_card(
         &EmailContent {
             heading: format!("Your automatic payment to {} didn't go through", merchant.display_name),
             paragraphs: vec![
-                format!("Hi {}, we couldn't charge your card for invoice {}: {reason}.", customer.first_name(), number.0),
+                format!(
+                    "Hi {}, we couldn't charge your card for invoice {}: {reason}.",
+                    customer.first_name(),
+                    number.0
+                ),
                 "Please pay with another card, or add a new card for your next automatic payments.".into(),
             ],
             action: Some(("Update your card".into(), format!("{link}?to=pay"))),
@@ -102,7 +107,11 @@ async fn ask_for_a_new_card(
     .await?;
     if let Some(id) = queued {
         let at = next_allowed(now, &zone, policy.quiet_hours);
-        sqlx::query("UPDATE messages SET next_attempt_at = $1 WHERE id = $2").bind(at.0).bind(id.as_str()).execute(pool).await?;
+        sqlx::query("UPDATE messages SET next_attempt_at = $1 WHERE id = $2")
+            .bind(at.0)
+            .bind(id.as_str())
+            .execute(pool)
+            .await?;
         sqlx::query("INSERT INTO message_invoices (message_id, invoice_id) VALUES ($1, $2)")
             .bind(id.as_str())
             .bind(invoice_id)

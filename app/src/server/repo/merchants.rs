@@ -95,8 +95,5 @@ pub async fn find_by_slug(pool: &AnyPool, slug: &str) -> Result<Option<MerchantR
 }
 
 pub async fn find<'c>(ex: impl AnyExecutor<'c>, id: &MerchantId) -> Result<Option<MerchantRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM merchants WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(ex)
-        .await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM merchants WHERE id = $1")).bind(id.as_str()).fetch_optional(ex).await
 }

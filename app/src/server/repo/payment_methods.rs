@@ -130,12 +130,14 @@ pub async fn save_as_default(
     .bind(&card.gateway_ref)
     .fetch_optional(&mut *tx)
     .await?;
-    sqlx::query("UPDATE payment_methods SET is_default = 0, updated_at = $1 WHERE merchant_id = $2 AND customer_id = $3")
-        .bind(now.0)
-        .bind(merchant.as_str())
-        .bind(customer.as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE payment_methods SET is_default = 0, updated_at = $1 WHERE merchant_id = $2 AND customer_id = $3",
+    )
+    .bind(now.0)
+    .bind(merchant.as_str())
+    .bind(customer.as_str())
+    .execute(&mut *tx)
+    .await?;
     let id = match existing {
         Some((id,)) => {
             sqlx::query(
@@ -150,7 +152,9 @@ pub async fn save_as_default(
             .await?;
             PaymentMethodId::from_trusted(id)
         }
-        None => insert(&mut *tx, merchant, customer, &NewPaymentMethod { is_default: true, ..card.clone() }, now).await?,
+        None => {
+            insert(&mut *tx, merchant, customer, &NewPaymentMethod { is_default: true, ..card.clone() }, now).await?
+        }
     };
     tx.commit().await?;
     Ok(id)

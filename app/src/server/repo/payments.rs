@@ -344,7 +344,10 @@ pub struct PlannedAllocation {
     pub amount_minor: i64,
 }
 
-pub async fn allocations_of<'c>(ex: impl AnyExecutor<'c>, payment: &str) -> Result<Vec<PlannedAllocation>, sqlx::Error> {
+pub async fn allocations_of<'c>(
+    ex: impl AnyExecutor<'c>,
+    payment: &str,
+) -> Result<Vec<PlannedAllocation>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.invoice_id, a.amount_minor FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id \
          WHERE a.payment_id = $1 ORDER BY i.due_at, i.number",

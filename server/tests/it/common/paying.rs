@@ -41,7 +41,8 @@ pub async fn try_add_card(
     number: &str,
     expiry: &str,
 ) -> reqwest::Response {
-    let res = client.get(app.url(&format!("/p/{slug}/account/cards/new?return_to=/p/{slug}/pay"))).send().await.unwrap();
+    let res =
+        client.get(app.url(&format!("/p/{slug}/account/cards/new?return_to=/p/{slug}/pay"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let html = page(res).await;
     let start = html.find(&format!("/p/{slug}/sandbox/setups/")).expect("sandbox card form");
