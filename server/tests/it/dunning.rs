@@ -20,6 +20,7 @@ on_both_backends!(
     concurrent_sweeps_queue_each_message_once,
     the_pay_now_link_lands_on_the_payment_page,
     expiring_cards_are_warned_30_and_7_days_ahead_unless_refreshed,
+    stored_policies_round_trip_and_final_actions_happen_once,
 );
 
 async fn customer_in(app: &TestApp, slug: &str, name: &str, zone: &str) -> app::server::ids::CustomerId {
@@ -291,4 +292,73 @@ async fn expiring_cards_are_warned_30_and_7_days_ahead_unless_refreshed(app: Tes
     };
     assert_eq!(warnings(&ella.0).await, ["03-31 08:00", "04-23 08:00"]);
     assert_eq!(warnings(&rhea.0).await, ["03-31 08:00"], "no 7-day warning after the card was refreshed");
+}
+
+async fn stored_policies_round_trip_and_final_actions_happen_once(app: TestApp) {
+    use app::server::dunning::policy::{Channel, FinalAction, LateFee, Policy, Step, StepKind, Tone};
+    use app::server::dunning::store;
+    let m = app.merchant("dun", "Dun Co").await;
+    let mid = m.merchant_id();
+    // An invalid policy is refused with its problems; nothing is stored.
+    let bad = Policy { weekly_cap: 0, ..Policy::default() };
+    let problems = store::save(app.db.pool(), &mid, "bad", &bad, app.clock.now()).await.unwrap().unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(store::policy_for(app.db.pool(), &mid).await.unwrap(), Policy::default(), "default until one is saved");
+    let policy = Policy {
+        steps: vec![Step {
+            kind: StepKind::Overdue,
+            offset_days: 1,
+            channel: Channel::Email,
+            template_key: "final_notice".into(),
+            tone: Tone::Final,
+        }],
+        final_action: FinalAction::WriteOff,
+        final_action_after_days: 2,
+        late_fee: Some(LateFee::Percent(150)),
+        ..Policy::default()
+    };
+    store::save(app.db.pool(), &mid, "strict", &policy, app.clock.now()).await.unwrap().unwrap();
+    assert_eq!(store::policy_for(app.db.pool(), &mid).await.unwrap(), policy, "stored as given");
+    let c = app.customer(&mid, "Wendy Writeoff", "UTC").await;
+    app.invoice(&mid, &c, "WO-1", 10_000, 0, InvoiceStatus::Open, 0).await;
+    for _ in 0..(6 * 24) {
+        sweep(&app.state, 500).await.unwrap();
+        app.clock.advance(Duration::from_secs(3600));
+    }
+    let (status,): (String,) =
+        sqlx::query_as("SELECT status FROM invoices WHERE number = 'WO-1'").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(status, "uncollectible");
+    let kinds: Vec<(String,)> = sqlx::query_as(
+        "SELECT kind FROM events WHERE customer_id = $1 AND kind IN ('reminder_sent', 'written_off') ORDER BY created_at",
+    )
+    .bind(c.as_str())
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(kinds.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(), ["reminder_sent", "written_off"]);
+    // Suspension: the customer is suspended once; their later reminders are held.
+    let suspend = Policy { final_action: FinalAction::Suspend, ..policy.clone() };
+    store::save(app.db.pool(), &mid, "suspend", &suspend, app.clock.now()).await.unwrap().unwrap();
+    let s2 = app.customer(&mid, "Sam Suspend", "UTC").await;
+    app.invoice(&mid, &s2, "SU-1", 10_000, 0, InvoiceStatus::Open, 0).await;
+    app.invoice(&mid, &s2, "SU-2", 10_000, 10, InvoiceStatus::Open, 0).await;
+    for _ in 0..(20 * 24) {
+        sweep(&app.state, 500).await.unwrap();
+        app.clock.advance(Duration::from_secs(3600));
+    }
+    let (st,): (String,) = sqlx::query_as("SELECT status FROM customers WHERE id = $1")
+        .bind(s2.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(st, "suspended");
+    let (suspensions, reminders): (i64, i64) = sqlx::query_as(
+        "SELECT SUM(CASE WHEN kind = 'customer_suspended' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN kind = 'reminder_sent' THEN 1 ELSE 0 END) FROM events WHERE customer_id = $1",
+    )
+    .bind(s2.as_str())
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((suspensions, reminders), (1, 1), "SU-2's reminder is held once the customer is suspended");
 }

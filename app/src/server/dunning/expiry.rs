@@ -67,7 +67,7 @@ pub async fn warn_expiring_cards(state: &AppState) -> Result<usize, AppError> {
         else {
             continue;
         };
-        let policy = policy_for(&mid);
+        let policy = policy_for(pool, &mid).await?;
         let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
         let Some(last_day) = last_valid_day(c.exp_month, c.exp_year) else { continue };
         // Only when the card won't last until the next charge.

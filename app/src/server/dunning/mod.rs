@@ -5,5 +5,6 @@
 pub mod calendar;
 pub mod expiry;
 pub mod policy;
+pub mod store;
 pub mod sweep;
 pub mod templates;

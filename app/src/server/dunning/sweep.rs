@@ -6,7 +6,7 @@
 //! sweeping the same invoices queue each message once.
 
 use super::calendar::{is_quiet, local_day, next_allowed, send_time};
-use super::policy::{Channel, Policy, Step, StepKind};
+use super::policy::{Channel, FinalAction, Policy, Step, StepKind};
 use super::templates::{default_template, ReminderContext, ReminderInvoice};
 use crate::server::ids::{CustomerId, InvoiceId, MerchantId};
 use crate::server::mail::{render_branded, EmailContent};
@@ -61,11 +61,7 @@ pub fn place(times: &[UtcMillis], now: UtcMillis) -> Option<(usize, UtcMillis)> 
     }
 }
 
-/// The policy in force for a merchant. Stored policies come with the
-/// policy editor; until then every merchant runs the default.
-pub fn policy_for(_merchant: &MerchantId) -> Policy {
-    Policy::default()
-}
+pub use super::store::policy_for;
 
 /// Runs one sweep at the clock's now, over at most `limit` due invoices.
 pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError> {
@@ -123,7 +119,7 @@ async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
     .await?;
     let mut scheduled = 0;
     for (id, merchant, due_at, customer_tz, merchant_tz, autopay) in rows {
-        let policy = policy_for(&MerchantId::from_trusted(merchant));
+        let policy = policy_for(state.db.pool(), &MerchantId::from_trusted(merchant)).await?;
         let zone = customer_zone(&customer_tz, &merchant_tz);
         let steps = steps_for(&policy, autopay != 0);
         let times = step_times(&steps, due_at, &zone, &policy);
@@ -163,7 +159,7 @@ async fn remind(
 ) -> Result<(), AppError> {
     let pool = state.db.pool();
     let now = state.clock.now();
-    let policy = policy_for(merchant_id);
+    let policy = policy_for(pool, merchant_id).await?;
     let Some(merchant) = merchants::find(pool, merchant_id).await? else { return Ok(()) };
     let Some(customer) = customers::find(pool, merchant_id, customer_id).await? else { return Ok(()) };
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
@@ -175,9 +171,10 @@ async fn remind(
 
     // Stop rules, checked now, right before the effect.
     let mut sendable = Vec::new();
+    let mut finals = Vec::new();
     for row in rows {
         let step = row.dunning_step.unwrap_or(0) as usize;
-        if step >= steps.len() {
+        if step > steps.len() {
             continue;
         }
         let promised: Option<(i64,)> = sqlx::query_as(
@@ -207,8 +204,15 @@ async fn remind(
             hold(state, &row.id, UtcMillis(now.0 + DAY_MS)).await?;
             report.held += 1;
         } else {
-            sendable.push((row, step));
+            if step == steps.len() {
+                finals.push(row);
+            } else {
+                sendable.push((row, step));
+            }
         }
+    }
+    for row in finals {
+        final_action(state, merchant_id, customer_id, &policy, &row, steps.len()).await?;
     }
     if sendable.is_empty() {
         return Ok(());
@@ -294,7 +298,15 @@ async fn remind(
     let mut tx = crate::server::db::begin_write(pool).await?;
     let mut included = Vec::new();
     for (row, step) in &sendable {
-        let next = steps.get(step + 1).map(|_| step_times(&steps, row.due_at, &zone, &policy)[step + 1].0);
+        let times = step_times(&steps, row.due_at, &zone, &policy);
+        let next = match times.get(step + 1) {
+            Some(t) => Some(t.0),
+            // After the last step: the final action, if the policy has one.
+            None if policy.final_action != FinalAction::None => {
+                Some(times[*step].0 + policy.final_action_after_days * DAY_MS)
+            }
+            None => None,
+        };
         let advanced = sqlx::query(
             "UPDATE invoices SET dunning_step = $1, dunning_next_at = $2 \
              WHERE id = $3 AND dunning_step = $4 AND status = 'open'",
@@ -343,6 +355,76 @@ async fn remind(
             events::record(&mut *tx, merchant_id, Some(customer_id), Some(&inv), "reminder_sent", &detail, now).await?;
         }
         report.messages += 1;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The policy's final action for an invoice past its last step, once:
+/// suspend the customer, hand the invoice to collections, or write it off.
+async fn final_action(
+    state: &AppState,
+    merchant: &MerchantId,
+    customer: &CustomerId,
+    policy: &Policy,
+    row: &DueRow,
+    steps: usize,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
+    let claimed = sqlx::query(
+        "UPDATE invoices SET dunning_step = $1, dunning_next_at = NULL WHERE id = $2 AND dunning_step = $3 \
+         AND status = 'open'",
+    )
+    .bind((steps + 1) as i64)
+    .bind(&row.id)
+    .bind(steps as i64)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    let invoice = InvoiceId::from_trusted(row.id.clone());
+    let detail = serde_json::json!({ "invoice": row.number, "owed_minor": row.owed, "currency": row.currency });
+    let kind = match policy.final_action {
+        FinalAction::None => None,
+        FinalAction::Suspend => {
+            sqlx::query(
+                "UPDATE customers SET status = 'suspended', updated_at = $1 WHERE merchant_id = $2 AND id = $3",
+            )
+            .bind(now.0)
+            .bind(merchant.as_str())
+            .bind(customer.as_str())
+            .execute(&mut *tx)
+            .await?;
+            Some("customer_suspended")
+        }
+        FinalAction::Collections => Some("sent_to_collections"),
+        FinalAction::WriteOff => {
+            sqlx::query("UPDATE invoices SET status = 'uncollectible', updated_at = $1 WHERE id = $2")
+                .bind(now.0)
+                .bind(&row.id)
+                .execute(&mut *tx)
+                .await?;
+            Some("written_off")
+        }
+    };
+    if let Some(kind) = kind {
+        events::record(&mut *tx, merchant, Some(customer), Some(&invoice), kind, &detail, now).await?;
+        events::audit(
+            &mut *tx,
+            merchant,
+            "system",
+            Some("dunning"),
+            kind,
+            Some(("invoice", row.id.as_str())),
+            &detail,
+            None,
+            None,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())

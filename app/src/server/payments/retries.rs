@@ -27,7 +27,7 @@ pub(super) async fn after_decline(
     let pool = state.db.pool();
     let now = state.clock.now();
     let mid = merchant.merchant_id();
-    let policy = policy_for(&mid);
+    let policy = policy_for(pool, &mid).await?;
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
     let inv = InvoiceId::from_trusted(invoice_id.to_string());
     let next_day = policy.retries.days.get(attempt as usize).copied();
@@ -64,7 +64,7 @@ async fn ask_for_a_new_card(
     let mid = merchant.merchant_id();
     let cid: CustomerId = customer.customer_id();
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
-    let policy = policy_for(&mid);
+    let policy = policy_for(pool, &mid).await?;
     let number: (String,) =
         sqlx::query_as("SELECT number FROM invoices WHERE id = $1").bind(invoice_id).fetch_one(pool).await?;
     let token = issue_access_link(pool, now, merchant, &cid).await?;
