@@ -336,6 +336,21 @@ async fn stored_policies_round_trip_and_final_actions_happen_once(app: TestApp) 
     .await
     .unwrap();
     assert_eq!(kinds.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(), ["reminder_sent", "written_off"]);
+    // The 1.5 % late fee came with the first overdue reminder, as its own line.
+    let (total, fee_lines): (i64, i64) = sqlx::query_as(
+        "SELECT i.total_minor, (SELECT COUNT(*) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.kind = 'late_fee' \
+         AND l.description = 'Late fee' AND l.amount_minor = 150) FROM invoices i WHERE i.number = 'WO-1'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((total, fee_lines), (10_150, 1));
+    let (body,): (String,) = sqlx::query_as("SELECT body_text FROM messages WHERE customer_id = $1")
+        .bind(c.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(body.contains("$101.50"), "the reminder shows the amount with the fee: {body}");
     // Suspension: the customer is suspended once; their later reminders are held.
     let suspend = Policy { final_action: FinalAction::Suspend, ..policy.clone() };
     store::save(app.db.pool(), &mid, "suspend", &suspend, app.clock.now()).await.unwrap().unwrap();

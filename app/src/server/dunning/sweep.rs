@@ -246,6 +246,19 @@ async fn remind(
         return Ok(());
     }
 
+    // The policy's late fee comes with the first overdue reminder, as a line
+    // of its own on the invoice; the reminder already shows the new amount.
+    let first_overdue = steps.iter().position(|s| s.kind == StepKind::Overdue);
+    let mut fees: BTreeMap<String, i64> = BTreeMap::new();
+    for (row, step) in sendable.iter_mut() {
+        if Some(*step) == first_overdue {
+            if let Some(fee) = policy.late_fee_on(row.owed) {
+                fees.insert(row.id.clone(), fee);
+                row.owed += fee;
+            }
+        }
+    }
+
     // The message: the firmest step among the invoices decides the text.
     let (_, firm_index) = sendable.iter().map(|(_, s)| (steps[*s].tone, *s)).max().unwrap_or((steps[0].tone, 0));
     let lead = steps[firm_index];
@@ -319,6 +332,9 @@ async fn remind(
         .await?;
         if advanced.rows_affected() == 1 {
             included.push((row.id.clone(), *step));
+            if let Some(fee) = fees.get(&row.id) {
+                add_late_fee(&mut tx, merchant_id, customer_id, &row.id, *fee, now).await?;
+            }
         }
     }
     if included.is_empty() {
@@ -357,6 +373,46 @@ async fn remind(
         report.messages += 1;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+async fn add_late_fee(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    merchant: &MerchantId,
+    customer: &CustomerId,
+    invoice: &str,
+    fee: i64,
+    now: UtcMillis,
+) -> Result<(), AppError> {
+    let (position,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(position), -1) + 1 FROM invoice_lines WHERE invoice_id = $1")
+            .bind(invoice)
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO invoice_lines (id, merchant_id, invoice_id, position, description, quantity, unit_minor, \
+         amount_minor, kind, created_at) VALUES ($1, $2, $3, $4, 'Late fee', 1, $5, $5, 'late_fee', $6)",
+    )
+    .bind(crate::server::ids::InvoiceLineId::new().as_str())
+    .bind(merchant.as_str())
+    .bind(invoice)
+    .bind(position)
+    .bind(fee)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE invoices SET subtotal_minor = subtotal_minor + $1, total_minor = total_minor + $1, updated_at = $2 \
+         WHERE id = $3",
+    )
+    .bind(fee)
+    .bind(now.0)
+    .bind(invoice)
+    .execute(&mut **tx)
+    .await?;
+    let inv = InvoiceId::from_trusted(invoice.to_string());
+    let detail = serde_json::json!({ "fee_minor": fee });
+    events::record(&mut **tx, merchant, Some(customer), Some(&inv), "late_fee_added", &detail, now).await?;
     Ok(())
 }
 
