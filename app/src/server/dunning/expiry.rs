@@ -5,11 +5,10 @@
 //! warning is keyed by card, expiry and day, so it goes out once.
 
 use super::calendar::{is_quiet, local_day};
+use super::notify::{self, Notice};
 use super::sweep::policy_for;
 use crate::server::ids::{CustomerId, MerchantId};
-use crate::server::mail::{render_branded, EmailContent};
-use crate::server::portal::{access_link_path, customer_zone, human_date, issue_access_link};
-use crate::server::repo::messages::{self, NewEmail};
+use crate::server::portal::{customer_zone, human_date};
 use crate::server::repo::{customers, events, merchants};
 use crate::server::{AppError, AppState, UtcMillis};
 use jiff::civil::Date;
@@ -100,46 +99,30 @@ pub async fn warn_expiring_cards(state: &AppState) -> Result<usize, AppError> {
         if exists > 0 {
             continue;
         }
-        let token = issue_access_link(pool, now, &merchant, &cid).await?;
-        let link =
-            format!("{}{}", state.portal.base_url.trim_end_matches('/'), access_link_path(&merchant.slug, &token));
         let mut brand = c.brand.clone();
         if let Some(first) = brand.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
         let card = format!("{brand} ending {}", c.last4);
-        let (text, html) = render_branded(
-            &merchant,
-            &state.portal.base_url,
-            &EmailContent {
-                heading: format!("Your card for {} expires soon", merchant.display_name),
-                paragraphs: vec![
-                    format!(
-                        "Hi {}, the {card} that pays your {} invoices automatically expires on {}, before your next payment.",
-                        customer.first_name(),
-                        merchant.display_name,
-                        human_date(last_day, &customer.locale)
-                    ),
-                    "Add your new card so your next payment goes through without a hitch.".into(),
-                ],
-                action: Some(("Update your card".into(), format!("{link}?to=pay"))),
-            },
-        );
-        let queued = messages::enqueue_email(
-            pool,
-            &mid,
-            &NewEmail {
-                customer: Some(cid.clone()),
-                to_address: customer.email.clone(),
-                subject: format!("Your {card} expires soon: update it for {}", merchant.display_name),
-                body_text: text,
-                body_html: html,
-                template_key: "dunning:card_expiring".into(),
-                dedupe_key: key,
-            },
-            now,
-        )
-        .await?;
+        let notice = Notice {
+            subject: format!("Your {card} expires soon: update it for {}", merchant.display_name),
+            heading: format!("Your card for {} expires soon", merchant.display_name),
+            paragraphs: vec![
+                format!(
+                    "Hi {}, the {card} that pays your {} invoices automatically expires on {}, before your next payment.",
+                    customer.first_name(),
+                    merchant.display_name,
+                    human_date(last_day, &customer.locale)
+                ),
+                "Add your new card so your next payment goes through without a hitch.".into(),
+            ],
+            action_label: "Update your card",
+            template: "card_expiring",
+            dedupe_key: key,
+            send_at: now,
+            invoices: &[],
+        };
+        let queued = notify::queue(state, &merchant, &customer, notice).await?;
         if let Some(id) = queued {
             let detail = serde_json::json!({ "message_id": id.as_str(), "card": c.card_id, "days_before": days });
             events::record(pool, &mid, Some(&cid), None, "card_expiry_warning", &detail, now).await?;

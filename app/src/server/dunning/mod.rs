@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod expiry;
+pub mod notify;
 pub mod policy;
 pub mod store;
 pub mod sweep;

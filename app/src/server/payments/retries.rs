@@ -5,13 +5,12 @@
 
 use super::autopay::RETRY_JOB;
 use crate::server::dunning::calendar::{local_day, local_instant, next_allowed};
+use crate::server::dunning::notify::{self, Notice};
 use crate::server::dunning::sweep::policy_for;
 use crate::server::ids::{CustomerId, InvoiceId};
-use crate::server::mail::{render_branded, EmailContent};
-use crate::server::portal::{access_link_path, customer_zone, issue_access_link};
+use crate::server::portal::customer_zone;
 use crate::server::repo::customers::CustomerRow;
 use crate::server::repo::merchants::MerchantRow;
-use crate::server::repo::messages::{self, NewEmail};
 use crate::server::repo::{events, jobs};
 use crate::server::{AppError, AppState, UtcMillis};
 
@@ -67,56 +66,25 @@ async fn ask_for_a_new_card(
     let policy = policy_for(pool, &mid).await?;
     let number: (String,) =
         sqlx::query_as("SELECT number FROM invoices WHERE id = $1").bind(invoice_id).fetch_one(pool).await?;
-    let token = issue_access_link(pool, now, merchant, &cid).await?;
-    let link = format!("{}{}", state.portal.base_url.trim_end_matches('/'), access_link_path(&merchant.slug, &token));
     let reason = if hard {
         "your bank declined it and it can't be tried again"
     } else {
         "we tried several times and your bank declined each attempt"
     };
-    let (text, html) = render_branded(
-        merchant,
-        &state.portal.base_url,
-        &EmailContent {
-            heading: format!("Your automatic payment to {} didn't go through", merchant.display_name),
-            paragraphs: vec![
-                format!(
-                    "Hi {}, we couldn't charge your card for invoice {}: {reason}.",
-                    customer.first_name(),
-                    number.0
-                ),
-                "Please pay with another card, or add a new card for your next automatic payments.".into(),
-            ],
-            action: Some(("Update your card".into(), format!("{link}?to=pay"))),
-        },
-    );
-    let queued = messages::enqueue_email(
-        pool,
-        &mid,
-        &NewEmail {
-            customer: Some(cid.clone()),
-            to_address: customer.email.clone(),
-            subject: format!("Action needed: your payment to {} didn't go through", merchant.display_name),
-            body_text: text,
-            body_html: html,
-            template_key: "dunning:update_card".into(),
-            dedupe_key: format!("update-card:{invoice_id}:{due_at}"),
-        },
-        now,
-    )
-    .await?;
-    if let Some(id) = queued {
-        let at = next_allowed(now, &zone, policy.quiet_hours);
-        sqlx::query("UPDATE messages SET next_attempt_at = $1 WHERE id = $2")
-            .bind(at.0)
-            .bind(id.as_str())
-            .execute(pool)
-            .await?;
-        sqlx::query("INSERT INTO message_invoices (message_id, invoice_id) VALUES ($1, $2)")
-            .bind(id.as_str())
-            .bind(invoice_id)
-            .execute(pool)
-            .await?;
+    let notice = Notice {
+        subject: format!("Action needed: your payment to {} didn't go through", merchant.display_name),
+        heading: format!("Your automatic payment to {} didn't go through", merchant.display_name),
+        paragraphs: vec![
+            format!("Hi {}, we couldn't charge your card for invoice {}: {reason}.", customer.first_name(), number.0),
+            "Please pay with another card, or add a new card for your next automatic payments.".into(),
+        ],
+        action_label: "Update your card",
+        template: "update_card",
+        dedupe_key: format!("update-card:{invoice_id}:{due_at}"),
+        send_at: next_allowed(now, &zone, policy.quiet_hours),
+        invoices: &[invoice_id],
+    };
+    if let Some(id) = notify::queue(state, merchant, customer, notice).await? {
         let inv = InvoiceId::from_trusted(invoice_id.to_string());
         let detail = serde_json::json!({ "message_id": id.as_str(), "template": "update_card", "hard": hard });
         events::record(pool, &mid, Some(&cid), Some(&inv), "reminder_sent", &detail, now).await?;
