@@ -115,17 +115,12 @@ async fn refresh(
         Err(redirect) => return Ok(redirect),
     };
     let result = payments::refresh(&state, &identity, id.as_str()).await?;
-    Ok(Redirect::to(&after_authentication(&state, &identity, &slug, &result).await?))
+    Ok(Redirect::to(&after_authentication(&state, &slug, &result).await?))
 }
 
 /// Where the customer goes once the bank's check is over: the receipt, or
 /// the review page for the same invoices with the decline explained.
-async fn after_authentication(
-    state: &AppState,
-    identity: &app::server::portal_session::PortalIdentity,
-    slug: &str,
-    result: &PayResult,
-) -> Result<String, AppError> {
+async fn after_authentication(state: &AppState, slug: &str, result: &PayResult) -> Result<String, AppError> {
     let invoices: Vec<(String,)> = sqlx::query_as("SELECT invoice_id FROM payment_allocations WHERE payment_id = $1")
         .bind(result.payment_id())
         .fetch_all(state.db.pool())
@@ -137,7 +132,6 @@ async fn after_authentication(
         attempt: String::new(),
         confirmed_total_minor: 0,
     };
-    let _ = identity; // scoping was checked by the caller that produced `result`
     Ok(where_to(slug, &request, result))
 }
 
@@ -152,7 +146,7 @@ async fn cancel(
         Err(redirect) => return Ok(redirect),
     };
     let result = payments::abandon(&state, &identity, id.as_str()).await?;
-    Ok(Redirect::to(&after_authentication(&state, &identity, &slug, &result).await?))
+    Ok(Redirect::to(&after_authentication(&state, &slug, &result).await?))
 }
 
 #[derive(Deserialize)]
@@ -186,7 +180,7 @@ async fn sandbox_challenge(
             .map_err(|e| AppError::internal(format!("sandbox: {e}")))?;
     }
     let result = payments::refresh(&state, &identity, id.as_str()).await?;
-    Ok(Redirect::to(&after_authentication(&state, &identity, &slug, &result).await?))
+    Ok(Redirect::to(&after_authentication(&state, &slug, &result).await?))
 }
 
 #[derive(Deserialize)]

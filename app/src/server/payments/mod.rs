@@ -26,7 +26,6 @@ use super::repo::payments::{self as payment_repo, InsertPaymentError, NewPayment
 use super::repo::{customers, events, invoices, payment_methods};
 use super::{AppError, AppState, UtcMillis};
 use plan::{PaymentPlan, PlanError};
-use std::sync::Arc;
 
 /// What the confirmation form sends back.
 #[derive(Clone, Debug)]
@@ -497,5 +496,3 @@ pub async fn abandon(state: &AppState, identity: &PortalIdentity, payment_id: &s
     let record = customer_payment(state, identity, payment_id).await?;
     Ok(result_of(&record))
 }
-
-pub type SharedGateway = Arc<dyn PaymentGateway>;
