@@ -24,6 +24,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ("SETTLE_STRIPE_PUBLISHABLE_KEY", "stripe_publishable_key"),
     ("SETTLE_STRIPE_API_BASE", "stripe_api_base"),
     ("SETTLE_STRIPE_JS_URL", "stripe_js_url"),
+    ("SETTLE_TWILIO_ACCOUNT_SID", "twilio_account_sid"),
+    ("SETTLE_TWILIO_AUTH_TOKEN", "twilio_auth_token"),
+    ("SETTLE_TWILIO_FROM", "twilio_from"),
+    ("SETTLE_TWILIO_API_BASE", "twilio_api_base"),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +57,9 @@ pub struct Config {
     /// Where browsers load Stripe.js from; the only script origin allowed
     /// besides our own.
     pub stripe_js_url: url::Url,
+    /// Text messages through Twilio's API (or a compatible one). None: texts
+    /// stay in the database outbox (demo mode).
+    pub twilio: Option<crate::sms::TwilioSettings>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -108,6 +115,10 @@ struct FileSettings {
     stripe_publishable_key: Option<String>,
     stripe_api_base: Option<String>,
     stripe_js_url: Option<String>,
+    twilio_account_sid: Option<String>,
+    twilio_auth_token: Option<String>,
+    twilio_from: Option<String>,
+    twilio_api_base: Option<String>,
 }
 
 impl FileSettings {
@@ -128,9 +139,74 @@ impl FileSettings {
             "stripe_publishable_key" => self.stripe_publishable_key.clone(),
             "stripe_api_base" => self.stripe_api_base.clone(),
             "stripe_js_url" => self.stripe_js_url.clone(),
+            "twilio_account_sid" => self.twilio_account_sid.clone(),
+            "twilio_auth_token" => self.twilio_auth_token.clone(),
+            "twilio_from" => self.twilio_from.clone(),
+            "twilio_api_base" => self.twilio_api_base.clone(),
             _ => None,
         }
     }
+}
+
+/// Twilio needs its account id, token and sender together; any one alone is
+/// a mistake worth stopping for.
+fn parse_twilio(raw: &dyn Fn(&str) -> Option<Raw>) -> Result<Option<crate::sms::TwilioSettings>, ConfigError> {
+    let (sid, token, from) =
+        (raw("SETTLE_TWILIO_ACCOUNT_SID"), raw("SETTLE_TWILIO_AUTH_TOKEN"), raw("SETTLE_TWILIO_FROM"));
+    let api_base = raw("SETTLE_TWILIO_API_BASE");
+    let (sid, token, from) = match (sid, token, from) {
+        (None, None, None) => {
+            return match api_base {
+                Some(r) => Err(invalid(&r, "set SETTLE_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM too")),
+                None => Ok(None),
+            }
+        }
+        (Some(sid), Some(token), Some(from)) => (sid, token, from),
+        (sid, token, from) => {
+            let missing: Vec<&str> = [
+                ("SETTLE_TWILIO_ACCOUNT_SID", sid.is_none()),
+                ("SETTLE_TWILIO_AUTH_TOKEN", token.is_none()),
+                ("SETTLE_TWILIO_FROM", from.is_none()),
+            ]
+            .into_iter()
+            .filter(|(_, m)| *m)
+            .map(|(n, _)| n)
+            .collect();
+            return Err(ConfigError::Invalid {
+                setting: "SETTLE_TWILIO_*".into(),
+                value: "(incomplete)".into(),
+                reason: format!("text messages need the account id, auth token and sender: set {}", missing.join(", ")),
+            });
+        }
+    };
+    let account_sid = sid.value.trim().to_string();
+    if !account_sid.starts_with("AC")
+        || account_sid.len() < 10
+        || !account_sid.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(invalid(&sid, "expected a Twilio account id (AC followed by letters and digits)"));
+    }
+    let auth_token = token.value.trim().to_string();
+    if auth_token.len() < 16 {
+        return Err(ConfigError::Invalid {
+            setting: token.source,
+            value: "(hidden)".into(),
+            reason: "expected the account's auth token (32 characters)".into(),
+        });
+    }
+    let sender = from.value.trim().to_string();
+    let is_service = sender.starts_with("MG") && sender.chars().all(|c| c.is_ascii_alphanumeric());
+    if !is_service && app::server::settings::sms_number(&sender).as_deref() != Some(sender.as_str()) {
+        return Err(invalid(
+            &from,
+            "expected a sender number in international form (+15550102030) or a messaging service id (MG…)",
+        ));
+    }
+    let api_base = match api_base {
+        Some(r) => parse_http_url(&r)?,
+        None => url::Url::parse("https://api.twilio.com").expect("valid"),
+    };
+    Ok(Some(crate::sms::TwilioSettings { api_base, account_sid, auth_token, from: sender }))
 }
 
 /// A number may be written as a TOML number or a string.
@@ -289,6 +365,8 @@ impl Config {
             None => url::Url::parse("https://js.stripe.com/v3/").expect("valid"),
         };
 
+        let twilio = parse_twilio(&raw)?;
+
         let dunning = match raw("SETTLE_DUNNING") {
             Some(r) => match r.value.trim() {
                 "on" | "true" | "1" => true,
@@ -299,6 +377,7 @@ impl Config {
         };
 
         Ok(Config {
+            twilio,
             dunning,
             stripe,
             stripe_js_url,
@@ -446,6 +525,31 @@ mod tests {
         assert_eq!(c.log, "debug");
         assert_eq!(c.database_url, "postgres://u:pw@db.internal/settle");
         assert!(!c.database_url_redacted().contains("pw"));
+    }
+
+    #[test]
+    fn twilio_needs_all_three_settings_and_keeps_the_token_out_of_errors() {
+        let token = "f00dfeedf00dfeedf00dfeedf00dfeed";
+        let sid = "AC0123456789abcdef0123456789abcdef";
+        let err = Config::from_sources(&env(&[("SETTLE_TWILIO_AUTH_TOKEN", token)]), None).unwrap_err().to_string();
+        assert!(err.contains("SETTLE_TWILIO_ACCOUNT_SID") && err.contains("SETTLE_TWILIO_FROM"), "{err}");
+        assert!(!err.contains(token), "{err}");
+        let bad_from = [
+            ("SETTLE_TWILIO_ACCOUNT_SID", sid),
+            ("SETTLE_TWILIO_AUTH_TOKEN", token),
+            ("SETTLE_TWILIO_FROM", "555-0100"),
+        ];
+        let err = Config::from_sources(&env(&bad_from), None).unwrap_err().to_string();
+        assert!(err.contains("SETTLE_TWILIO_FROM") && err.contains("international"), "{err}");
+        let good = [
+            ("SETTLE_TWILIO_ACCOUNT_SID", sid),
+            ("SETTLE_TWILIO_AUTH_TOKEN", token),
+            ("SETTLE_TWILIO_FROM", "+15550100"),
+        ];
+        let c = Config::from_sources(&env(&good), None).unwrap();
+        let t = c.twilio.expect("configured");
+        assert_eq!(t.api_base.as_str(), "https://api.twilio.com/");
+        assert!(!format!("{t:?}").contains(token));
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The delivery worker: claims due outbox emails with a lease, hands them to
-//! the configured transport, and records the outcome. Temporary failures are
+//! The delivery worker: claims due outbox messages with a lease, hands each
+//! to the configured transport for its channel (email, SMS), and records the
+//! outcome. Temporary failures are
 //! retried with exponential backoff; nothing is dropped silently: a message
 //! that can never be sent ends as `failed` with its error kept.
 
-use crate::mail::{Envelope, Mailer};
-use app::server::repo::{merchants, messages};
+use crate::mail::{Envelope, MailError, Mailer};
+use crate::sms::{SmsEnvelope, SmsError, SmsSender};
+use app::server::repo::{customers, merchants, messages};
 use app::server::{Clock, Db, UtcMillis};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,17 +38,45 @@ pub struct DeliveryWorker {
     db: Db,
     clock: Arc<dyn Clock>,
     mailer: Arc<dyn Mailer>,
+    sms: Arc<dyn SmsSender>,
+}
+
+/// What a transport said, whatever the channel.
+enum Failure {
+    Retryable(String),
+    Permanent(String),
+    /// The carrier says the number replied STOP.
+    OptedOut(String),
+}
+
+impl From<MailError> for Failure {
+    fn from(e: MailError) -> Failure {
+        match e.is_retryable() {
+            true => Failure::Retryable(e.to_string()),
+            false => Failure::Permanent(e.to_string()),
+        }
+    }
+}
+
+impl From<SmsError> for Failure {
+    fn from(e: SmsError) -> Failure {
+        match e {
+            SmsError::OptedOut => Failure::OptedOut(e.to_string()),
+            e if e.is_retryable() => Failure::Retryable(e.to_string()),
+            e => Failure::Permanent(e.to_string()),
+        }
+    }
 }
 
 impl DeliveryWorker {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Self {
-        DeliveryWorker { db, clock, mailer }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>, sms: Arc<dyn SmsSender>) -> Self {
+        DeliveryWorker { db, clock, mailer, sms }
     }
 
-    /// Claims and delivers one batch of due emails.
+    /// Claims and delivers one batch of due messages.
     pub async fn run_once(&self) -> Result<DeliveryReport, sqlx::Error> {
         let now = self.clock.now();
-        let claimed = messages::claim_due_emails(&self.db, now, LEASE_MS, BATCH).await?;
+        let claimed = messages::claim_due(&self.db, now, LEASE_MS, BATCH).await?;
         let mut report = DeliveryReport::default();
         let mut sender_names: HashMap<String, String> = HashMap::new();
         for msg in claimed {
@@ -56,39 +86,49 @@ impl DeliveryWorker {
                 report.suppressed += 1;
                 continue;
             }
-            if !sender_names.contains_key(&msg.merchant_id) {
-                let id = app::server::ids::MerchantId::from_trusted(msg.merchant_id.clone());
-                let name = merchants::find(self.db.pool(), &id).await?.map(|m| m.display_name).unwrap_or_default();
-                sender_names.insert(msg.merchant_id.clone(), name);
-            }
-            let envelope = Envelope {
-                from_name: sender_names[&msg.merchant_id].clone(),
-                to: msg.to_address.clone(),
-                subject: msg.subject.clone(),
-                text: msg.body_text.clone(),
-                html: msg.body_html.clone(),
+            let outcome: Result<(Option<String>, &str), Failure> = if msg.channel == "sms" {
+                let sms = SmsEnvelope { to: msg.to_address.clone(), body: msg.body_text.clone() };
+                self.sms.send(&sms).await.map(|r| (r, self.sms.name())).map_err(Failure::from)
+            } else {
+                if !sender_names.contains_key(&msg.merchant_id) {
+                    let id = app::server::ids::MerchantId::from_trusted(msg.merchant_id.clone());
+                    let name = merchants::find(self.db.pool(), &id).await?.map(|m| m.display_name).unwrap_or_default();
+                    sender_names.insert(msg.merchant_id.clone(), name);
+                }
+                let envelope = Envelope {
+                    from_name: sender_names[&msg.merchant_id].clone(),
+                    to: msg.to_address.clone(),
+                    subject: msg.subject.clone(),
+                    text: msg.body_text.clone(),
+                    html: msg.body_html.clone(),
+                };
+                self.mailer.send(&envelope).await.map(|r| (r, self.mailer.name())).map_err(Failure::from)
             };
-            match self.mailer.send(&envelope).await {
-                Ok(provider_ref) => {
-                    messages::mark_sent(
-                        &self.db,
-                        &msg.id,
-                        self.mailer.name(),
-                        provider_ref.as_deref(),
-                        self.clock.now(),
-                    )
-                    .await?;
+            match outcome {
+                Ok((provider_ref, transport)) => {
+                    messages::mark_sent(&self.db, &msg.id, transport, provider_ref.as_deref(), self.clock.now())
+                        .await?;
                     report.sent += 1;
                 }
-                Err(e) => {
-                    let retry_at = (e.is_retryable() && msg.attempts < MAX_ATTEMPTS)
-                        .then(|| UtcMillis(self.clock.now().0 + backoff_ms(msg.attempts)));
-                    tracing::warn!(message = %msg.id, attempts = msg.attempts, error = %e, will_retry = retry_at.is_some(), "email not delivered");
-                    messages::mark_failed(&self.db, &msg.id, &e.to_string(), retry_at).await?;
-                    match retry_at {
-                        Some(_) => report.retrying += 1,
-                        None => report.failed += 1,
-                    }
+                Err(Failure::Retryable(e)) if msg.attempts < MAX_ATTEMPTS => {
+                    let retry_at = UtcMillis(self.clock.now().0 + backoff_ms(msg.attempts));
+                    tracing::warn!(message = %msg.id, channel = %msg.channel, attempts = msg.attempts, error = %e, "not delivered, will retry");
+                    messages::mark_failed(&self.db, &msg.id, &e, Some(retry_at)).await?;
+                    report.retrying += 1;
+                }
+                Err(Failure::Retryable(e)) | Err(Failure::Permanent(e)) => {
+                    tracing::warn!(message = %msg.id, channel = %msg.channel, attempts = msg.attempts, error = %e, "not delivered, given up");
+                    messages::mark_failed(&self.db, &msg.id, &e, None).await?;
+                    report.failed += 1;
+                }
+                Err(Failure::OptedOut(e)) => {
+                    // The carrier knew of a STOP we missed: record it so no
+                    // more texts are queued for this number.
+                    let mut tx = app::server::db::begin_write(self.db.pool()).await?;
+                    customers::opt_out_of_sms(&mut tx, &msg.to_address, "carrier", self.clock.now()).await?;
+                    tx.commit().await?;
+                    messages::mark_failed(&self.db, &msg.id, &e, None).await?;
+                    report.failed += 1;
                 }
             }
         }

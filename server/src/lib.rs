@@ -9,5 +9,6 @@ pub mod http_error;
 pub mod mail;
 pub mod origin;
 pub mod routes;
+pub mod sms;
 pub mod startup;
 pub mod telemetry;

@@ -5,7 +5,9 @@ use crate::config::Config;
 use crate::delivery::DeliveryWorker;
 use crate::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::origin::OriginPolicy;
+use crate::routes::sms_webhook::{InboundSettings, SmsInbound};
 use crate::routes::{self, CookiePolicy};
+use crate::sms::{OutboxSms, SmsSender, TwilioSms};
 use app::server::db::DbError;
 use app::server::gateway::sandbox::SandboxGateway;
 use app::server::gateway::stripe::{StripeGateway, StripeSettings};
@@ -30,6 +32,8 @@ pub enum StartupError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("invalid SMTP settings: {0}")]
     Mail(String),
+    #[error("invalid SMS settings: {0}")]
+    Sms(String),
     #[error("invalid Stripe settings: {0}")]
     Stripe(String),
 }
@@ -42,6 +46,14 @@ pub fn mailer(config: &Config) -> Result<Arc<dyn Mailer>, StartupError> {
             Ok(Arc::new(SmtpMailer::new(url, from).map_err(StartupError::Mail)?))
         }
         None => Ok(Arc::new(OutboxMailer)),
+    }
+}
+
+/// Twilio when configured, otherwise the database outbox.
+pub fn sms_sender(config: &Config) -> Result<Arc<dyn SmsSender>, StartupError> {
+    match &config.twilio {
+        Some(settings) => Ok(Arc::new(TwilioSms::new(settings.clone()).map_err(StartupError::Sms)?)),
+        None => Ok(Arc::new(OutboxSms)),
     }
 }
 
@@ -63,12 +75,14 @@ pub struct Application {
     state: AppState,
     router: axum::Router,
     mailer: Arc<dyn Mailer>,
+    sms: Arc<dyn SmsSender>,
     dunning: bool,
 }
 
 impl Application {
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
         let mailer = mailer(config)?;
+        let sms = sms_sender(config)?;
         let db = open_database(config).await?;
         let listener = TcpListener::bind(config.listen)
             .await
@@ -111,8 +125,18 @@ impl Application {
             OriginPolicy::new(&config.base_url),
             CookiePolicy { https: config.is_https() },
             crate::routes::dev_outbox::OutboxViewer(config.smtp_url.is_none()),
+            SmsInbound(config.twilio.as_ref().map(|t| {
+                Arc::new(InboundSettings {
+                    auth_token: t.auth_token.clone(),
+                    url: format!(
+                        "{}{}",
+                        config.base_url.as_str().trim_end_matches('/'),
+                        crate::routes::sms_webhook::PATH
+                    ),
+                })
+            })),
         );
-        Ok(Application { listener, addr, state, router, mailer, dunning: config.dunning })
+        Ok(Application { listener, addr, state, router, mailer, sms, dunning: config.dunning })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -124,7 +148,7 @@ impl Application {
     }
 
     pub fn delivery_worker(&self) -> DeliveryWorker {
-        DeliveryWorker::new(self.state.db.clone(), self.state.clock.clone(), self.mailer.clone())
+        DeliveryWorker::new(self.state.db.clone(), self.state.clock.clone(), self.mailer.clone(), self.sms.clone())
     }
 
     /// Serves (and delivers queued email) until `shutdown` resolves, then

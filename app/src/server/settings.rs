@@ -42,6 +42,16 @@ pub fn valid_phone(p: &str) -> bool {
         && p.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || " -.()".contains(c) || (c == '+' && i == 0))
 }
 
+/// The number in international (E.164) form, which text messages need:
+/// only a number typed with its country code (leading +) has one.
+pub fn sms_number(p: &str) -> Option<String> {
+    let p = p.trim();
+    (valid_phone(p) && p.starts_with('+')).then(|| {
+        let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+        format!("+{digits}")
+    })
+}
+
 pub async fn view(
     pool: &AnyPool,
     now: UtcMillis,
@@ -120,12 +130,15 @@ pub async fn change_contact(
         }
     }
     let mut tx = super::db::begin_write(pool).await?;
-    sqlx::query("UPDATE customers SET email = $1, phone = $2, updated_at = $3 WHERE merchant_id = $4 AND id = $5")
-        .bind(email)
-        .bind((!phone.is_empty()).then(|| phone.to_string()))
+    sqlx::query(
+        "UPDATE customers SET email = $1, phone = $2, sms_number = $6, updated_at = $3 WHERE merchant_id = $4 AND id = $5",
+    )
+    .bind(email)
+    .bind((!phone.is_empty()).then(|| phone.to_string()))
         .bind(now.0)
         .bind(mid.as_str())
         .bind(identity.customer_id.as_str())
+        .bind(sms_number(phone))
         .execute(&mut *tx)
         .await?;
     let detail = json!({ "email": email, "phone": phone });
@@ -222,6 +235,8 @@ mod tests {
         assert!(!valid_phone("555"));
         assert!(!valid_phone("call me"));
         assert!(!valid_phone("1+555 010 2030"));
+        assert_eq!(super::sms_number("+1 (555) 010-2030").as_deref(), Some("+15550102030"));
+        assert_eq!(super::sms_number("(555) 010-2030"), None);
     }
 }
 

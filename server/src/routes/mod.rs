@@ -8,6 +8,7 @@ pub mod pay;
 pub mod portal_auth;
 pub mod settings;
 pub mod sign_in;
+pub mod sms_webhook;
 pub mod webhooks;
 
 use crate::http_error::HttpError;
@@ -75,6 +76,7 @@ pub fn app_router(
     origin_policy: OriginPolicy,
     cookies: CookiePolicy,
     outbox_viewer: dev_outbox::OutboxViewer,
+    sms_inbound: sms_webhook::SmsInbound,
 ) -> Router {
     let routes = route_list();
     let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.pool().clone()))
@@ -93,6 +95,7 @@ pub fn app_router(
         .merge(settings::router())
         .merge(pay::router())
         .merge(webhooks::router())
+        .merge(sms_webhook::router())
         .merge(dev_outbox::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -101,6 +104,7 @@ pub fn app_router(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         .layer(axum::Extension(outbox_viewer))
+        .layer(axum::Extension(sms_inbound))
         .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(Arc::new(origin_policy), origin::enforce))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -18,4 +18,5 @@ mod repository;
 mod sessions;
 mod settings;
 mod sign_in;
+mod sms;
 mod stripe;

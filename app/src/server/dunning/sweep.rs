@@ -11,7 +11,7 @@ use super::templates::{default_template, ReminderContext, ReminderInvoice};
 use crate::server::ids::{CustomerId, InvoiceId, MerchantId};
 use crate::server::mail::{render_branded, EmailContent};
 use crate::server::portal::{access_link_path, customer_zone, human_date};
-use crate::server::repo::messages::{self, NewEmail};
+use crate::server::repo::messages::{self, NewEmail, NewSms};
 use crate::server::repo::{customers, events, merchants};
 use crate::server::{AppError, AppState, UtcMillis};
 use crate::types::{Currency, Money};
@@ -140,6 +140,32 @@ async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
     Ok(scheduled)
 }
 
+/// Where a customer can be reached: the channels they haven't opted out of.
+#[derive(sqlx::FromRow)]
+struct Reach {
+    email_opt_out: i64,
+    sms_opt_out: i64,
+    sms_number: Option<String>,
+}
+
+impl Reach {
+    /// The step's channel when the customer can get it, else the other one
+    /// (a customer who turned off email reminders but kept texts gets a
+    /// text, and one without a textable number gets the email); `None` when
+    /// they have turned both off.
+    fn channel_for(&self, wanted: Channel) -> Option<Channel> {
+        let email = self.email_opt_out == 0;
+        let sms = self.sms_opt_out == 0 && self.sms_number.is_some();
+        match wanted {
+            Channel::Sms if sms => Some(Channel::Sms),
+            Channel::Email if email => Some(Channel::Email),
+            _ if email => Some(Channel::Email),
+            _ if sms => Some(Channel::Sms),
+            _ => None,
+        }
+    }
+}
+
 /// Sets when an invoice is looked at again, without moving its step.
 async fn hold(state: &AppState, invoice: &str, until: UtcMillis) -> Result<(), AppError> {
     sqlx::query("UPDATE invoices SET dunning_next_at = $1 WHERE id = $2")
@@ -164,7 +190,7 @@ async fn remind(
     let Some(customer) = customers::find(pool, merchant_id, customer_id).await? else { return Ok(()) };
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
     let steps = steps_for(&policy, customer.autopay_enabled != 0);
-    let (email_opt_out,): (i64,) = sqlx::query_as("SELECT email_opt_out FROM customers WHERE id = $1")
+    let reach: Reach = sqlx::query_as("SELECT email_opt_out, sms_opt_out, sms_number FROM customers WHERE id = $1")
         .bind(customer_id.as_str())
         .fetch_one(pool)
         .await?;
@@ -199,7 +225,7 @@ async fn remind(
             // Paused until the promised day is over.
             hold(state, &row.id, UtcMillis(until)).await?;
             report.held += 1;
-        } else if disputes > 0 || customer.status != "active" || email_opt_out != 0 {
+        } else if disputes > 0 || customer.status != "active" || reach.channel_for(Channel::Email).is_none() {
             // Looked at again tomorrow: a dispute resolved or an opt-in resumes it.
             hold(state, &row.id, UtcMillis(now.0 + DAY_MS)).await?;
             report.held += 1;
@@ -262,6 +288,7 @@ async fn remind(
     // The message: the firmest step among the invoices decides the text.
     let (_, firm_index) = sendable.iter().map(|(_, s)| (steps[*s].tone, *s)).max().unwrap_or((steps[0].tone, 0));
     let lead = steps[firm_index];
+    let Some(channel) = reach.channel_for(lead.channel) else { return Ok(()) };
     let today = local_day(now, &zone);
     let mut invoices = Vec::new();
     let mut total = 0i64;
@@ -294,19 +321,9 @@ async fn remind(
         pay_link: format!("{link}?to=pay"),
         access_link: link.clone(),
     };
-    let rendered = default_template(&lead.template_key, lead.tone, Channel::Email)
+    let rendered = default_template(&lead.template_key, lead.tone, channel)
         .render(&ctx)
         .map_err(|e| AppError::internal(format!("template {}: {e}", lead.template_key)))?;
-    let paragraphs: Vec<String> = rendered.body.split("\n\n").map(str::to_string).collect();
-    let (text, html) = render_branded(
-        &merchant,
-        &state.portal.base_url,
-        &EmailContent {
-            heading: rendered.subject.clone(),
-            paragraphs,
-            action: Some(("Pay now".into(), ctx.pay_link.clone())),
-        },
-    );
 
     let mut tx = crate::server::db::begin_write(pool).await?;
     let mut included = Vec::new();
@@ -343,21 +360,41 @@ async fn remind(
         return Ok(());
     }
     let dedupe = format!("dunning:{}:{}:{}", customer_id, today, lead.template_key);
-    let queued = messages::enqueue_email(
-        &mut *tx,
-        merchant_id,
-        &NewEmail {
-            customer: Some(customer_id.clone()),
-            to_address: customer.email.clone(),
-            subject: rendered.subject.clone(),
-            body_text: text,
-            body_html: html,
-            template_key: format!("dunning:{}", lead.template_key),
-            dedupe_key: dedupe,
-        },
-        now,
-    )
-    .await?;
+    let template_key = format!("dunning:{}", lead.template_key);
+    let queued = match (channel, &reach.sms_number) {
+        (Channel::Sms, Some(number)) => {
+            let sms = NewSms {
+                customer: customer_id.clone(),
+                to_number: number.clone(),
+                body: rendered.body.clone(),
+                template_key,
+                dedupe_key: dedupe,
+            };
+            messages::enqueue_sms(&mut *tx, merchant_id, &sms, now).await?
+        }
+        _ => {
+            let paragraphs: Vec<String> = rendered.body.split("\n\n").map(str::to_string).collect();
+            let (text, html) = render_branded(
+                &merchant,
+                &state.portal.base_url,
+                &EmailContent {
+                    heading: rendered.subject.clone(),
+                    paragraphs,
+                    action: Some(("Pay now".into(), ctx.pay_link.clone())),
+                },
+            );
+            let email = NewEmail {
+                customer: Some(customer_id.clone()),
+                to_address: customer.email.clone(),
+                subject: rendered.subject.clone(),
+                body_text: text,
+                body_html: html,
+                template_key,
+                dedupe_key: dedupe,
+            };
+            messages::enqueue_email(&mut *tx, merchant_id, &email, now).await?
+        }
+    };
     if let Some(message) = &queued {
         for (invoice, step) in &included {
             sqlx::query("INSERT INTO message_invoices (message_id, invoice_id) VALUES ($1, $2)")
@@ -366,7 +403,7 @@ async fn remind(
                 .execute(&mut *tx)
                 .await?;
             let detail = serde_json::json!({ "message_id": message.as_str(), "step": step,
-                "template": steps[*step].template_key, "tone": steps[*step].tone });
+                "template": steps[*step].template_key, "tone": steps[*step].tone, "channel": channel });
             let inv = InvoiceId::from_trusted(invoice.clone());
             events::record(&mut *tx, merchant_id, Some(customer_id), Some(&inv), "reminder_sent", &detail, now).await?;
         }

@@ -52,7 +52,7 @@ pub async fn insert<'c>(
     let id = CustomerId::new();
     sqlx::query(
         "INSERT INTO customers (id, merchant_id, external_ref, name, email, phone, time_zone, locale, \
-         autopay_enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+         autopay_enabled, created_at, updated_at, sms_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
     )
     .bind(id.as_str())
     .bind(merchant.as_str())
@@ -64,6 +64,7 @@ pub async fn insert<'c>(
     .bind(&c.locale)
     .bind(c.autopay_enabled as i64)
     .bind(now.0)
+    .bind(c.phone.as_deref().and_then(crate::server::settings::sms_number))
     .execute(ex)
     .await?;
     Ok(id)
@@ -170,4 +171,53 @@ pub async fn set_gateway_customer_ref(
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// Stops text messages to a number, for every merchant's customer who has
+/// it (one STOP reply reaches the shared sending number, so it counts for
+/// all), recording an event for each merchant. Returns how many customers
+/// were opted out now (already opted-out ones are left alone).
+pub async fn opt_out_of_sms(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sms_number: &str,
+    source: &str,
+    now: UtcMillis,
+) -> Result<usize, sqlx::Error> {
+    set_sms_opt_out(tx, sms_number, true, source, now).await
+}
+
+/// Undoes [`opt_out_of_sms`] when the number replies START.
+pub async fn opt_in_to_sms(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sms_number: &str,
+    source: &str,
+    now: UtcMillis,
+) -> Result<usize, sqlx::Error> {
+    set_sms_opt_out(tx, sms_number, false, source, now).await
+}
+
+async fn set_sms_opt_out(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sms_number: &str,
+    opt_out: bool,
+    source: &str,
+    now: UtcMillis,
+) -> Result<usize, sqlx::Error> {
+    let changed: Vec<(String, String)> = sqlx::query_as(
+        "UPDATE customers SET sms_opt_out = $1, updated_at = $2 WHERE sms_number = $3 AND sms_opt_out <> $1 \
+         RETURNING merchant_id, id",
+    )
+    .bind(opt_out as i64)
+    .bind(now.0)
+    .bind(sms_number)
+    .fetch_all(&mut **tx)
+    .await?;
+    let kind = if opt_out { "sms_opt_out" } else { "sms_opt_in" };
+    for (merchant, customer) in &changed {
+        let merchant = MerchantId::from_trusted(merchant.clone());
+        let customer = CustomerId::from_trusted(customer.clone());
+        let detail = serde_json::json!({ "source": source });
+        super::events::record(&mut **tx, &merchant, Some(&customer), None, kind, &detail, now).await?;
+    }
+    Ok(changed.len())
 }

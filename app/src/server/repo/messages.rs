@@ -22,12 +22,23 @@ pub struct NewEmail {
 pub struct MessageRow {
     pub id: String,
     pub merchant_id: String,
+    pub customer_id: Option<String>,
     pub channel: String,
     pub to_address: String,
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
     pub attempts: i64,
+}
+
+/// A text message: one plain body, to a number in E.164 form.
+#[derive(Clone, Debug)]
+pub struct NewSms {
+    pub customer: CustomerId,
+    pub to_number: String,
+    pub body: String,
+    pub template_key: String,
+    pub dedupe_key: String,
 }
 
 /// Queues an email; `None` when a message with this dedupe key exists already.
@@ -37,40 +48,87 @@ pub async fn enqueue_email<'c>(
     email: &NewEmail,
     now: UtcMillis,
 ) -> Result<Option<MessageId>, sqlx::Error> {
+    let row = OutboxRow {
+        channel: "email",
+        customer: email.customer.as_ref().map(|c| c.as_str()),
+        to: &email.to_address,
+        subject: &email.subject,
+        text: &email.body_text,
+        html: Some(&email.body_html),
+        template_key: &email.template_key,
+        dedupe_key: &email.dedupe_key,
+    };
+    insert(ex, merchant, &row, now).await
+}
+
+/// Queues a text message; `None` when one with this dedupe key exists already.
+pub async fn enqueue_sms<'c>(
+    ex: impl AnyExecutor<'c>,
+    merchant: &MerchantId,
+    sms: &NewSms,
+    now: UtcMillis,
+) -> Result<Option<MessageId>, sqlx::Error> {
+    let row = OutboxRow {
+        channel: "sms",
+        customer: Some(sms.customer.as_str()),
+        to: &sms.to_number,
+        subject: "",
+        text: &sms.body,
+        html: None,
+        template_key: &sms.template_key,
+        dedupe_key: &sms.dedupe_key,
+    };
+    insert(ex, merchant, &row, now).await
+}
+
+struct OutboxRow<'a> {
+    channel: &'static str,
+    customer: Option<&'a str>,
+    to: &'a str,
+    subject: &'a str,
+    text: &'a str,
+    html: Option<&'a str>,
+    template_key: &'a str,
+    dedupe_key: &'a str,
+}
+
+async fn insert<'c>(
+    ex: impl AnyExecutor<'c>,
+    merchant: &MerchantId,
+    row: &OutboxRow<'_>,
+    now: UtcMillis,
+) -> Result<Option<MessageId>, sqlx::Error> {
     let id = MessageId::new();
     let done = sqlx::query(
         "INSERT INTO messages (id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, \
          template_key, dedupe_key, status, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, 'email', $4, $5, $6, $7, $8, $9, 'queued', $10, $10) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $11) \
          ON CONFLICT (merchant_id, dedupe_key) DO NOTHING",
     )
     .bind(id.as_str())
     .bind(merchant.as_str())
-    .bind(email.customer.as_ref().map(|c| c.as_str().to_string()))
-    .bind(&email.to_address)
-    .bind(&email.subject)
-    .bind(&email.body_text)
-    .bind(&email.body_html)
-    .bind(&email.template_key)
-    .bind(&email.dedupe_key)
+    .bind(row.customer)
+    .bind(row.channel)
+    .bind(row.to)
+    .bind(row.subject)
+    .bind(row.text)
+    .bind(row.html)
+    .bind(row.template_key)
+    .bind(row.dedupe_key)
     .bind(now.0)
     .execute(ex)
     .await?;
     Ok((done.rows_affected() == 1).then_some(id))
 }
 
-const CLAIM_COLUMNS: &str = "id, merchant_id, channel, to_address, subject, body_text, body_html, attempts";
+const CLAIM_COLUMNS: &str =
+    "id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, attempts";
 
-/// Claims up to `limit` messages that are due (queued and past their next
+/// Claims up to `limit` messages of every channel that are due (queued and past their next
 /// attempt time, or held by a worker whose lease ran out). One statement, so
 /// two workers never claim the same row: on PostgreSQL the candidates are
 /// locked with SKIP LOCKED; SQLite runs one writer at a time.
-pub async fn claim_due_emails(
-    db: &Db,
-    now: UtcMillis,
-    lease_ms: i64,
-    limit: i64,
-) -> Result<Vec<MessageRow>, sqlx::Error> {
+pub async fn claim_due(db: &Db, now: UtcMillis, lease_ms: i64, limit: i64) -> Result<Vec<MessageRow>, sqlx::Error> {
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -78,8 +136,7 @@ pub async fn claim_due_emails(
     let sql = format!(
         "UPDATE messages SET status = 'sending', lease_expires_at = $1, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM messages \
-             WHERE channel = 'email' \
-             AND ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2)) \
+             WHERE ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2)) \
              ORDER BY next_attempt_at, created_at LIMIT $3 {lock}) \
          AND ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2)) \
          RETURNING {CLAIM_COLUMNS}"

@@ -8,6 +8,7 @@ pub mod flows;
 pub mod paying;
 pub mod smtp;
 pub mod stripe;
+pub mod twilio;
 
 use app::server::ids::{CustomerId, MerchantId};
 use app::server::repo::invoices::{InvoiceStatus, NewInvoice, NewInvoiceLine};
@@ -171,6 +172,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         dunning: false,
         stripe: None,
         stripe_js_url: url::Url::parse("https://js.stripe.com/v3/").unwrap(),
+        twilio: None,
     };
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new(T0));
