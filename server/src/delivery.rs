@@ -96,6 +96,7 @@ impl DeliveryWorker {
                     sender_names.insert(msg.merchant_id.clone(), name);
                 }
                 let envelope = Envelope {
+                    id: msg.id.clone(),
                     from_name: sender_names[&msg.merchant_id].clone(),
                     to: msg.to_address.clone(),
                     subject: msg.subject.clone(),

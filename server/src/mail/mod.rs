@@ -10,6 +10,10 @@ pub use smtp::SmtpMailer;
 /// One email ready to go out.
 #[derive(Clone, Debug)]
 pub struct Envelope {
+    /// The outbox row's id: becomes the Message-ID, the same on every
+    /// attempt, so a message resent after a lost acknowledgement is
+    /// recognisably the same message to the receiving side.
+    pub id: String,
     pub from_name: String,
     pub to: String,
     pub subject: String,

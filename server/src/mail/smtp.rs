@@ -29,7 +29,9 @@ impl SmtpMailer {
             envelope.to.parse().map_err(|e| MailError::Permanent(format!("bad recipient {:?}: {e}", envelope.to)))?;
         // Sent on the merchant's behalf: their name, our address.
         let from = Mailbox::new(Some(envelope.from_name.clone()), self.from.email.clone());
-        let builder = Message::builder().from(from).to(to).subject(envelope.subject.clone());
+        let message_id = format!("<{}@{}>", envelope.id, self.from.email.domain());
+        let builder =
+            Message::builder().message_id(Some(message_id)).from(from).to(to).subject(envelope.subject.clone());
         let message = match &envelope.html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(envelope.text.clone(), html.clone())),
             None => {

@@ -8,6 +8,7 @@ mod autopay;
 mod config_rejected;
 mod dunning;
 mod email_delivery;
+mod exactly_once;
 mod invoices;
 mod jobs;
 mod passwords;
