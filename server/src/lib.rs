@@ -9,6 +9,7 @@ pub mod http_error;
 pub mod mail;
 pub mod origin;
 pub mod routes;
+pub mod simulate_cli;
 pub mod sms;
 pub mod startup;
 pub mod telemetry;

@@ -47,6 +47,10 @@ enum Command {
         #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
         webhook_secret: Option<String>,
     },
+    /// Show what a dunning policy would do over the next days, on a private
+    /// copy of the merchant's data: every message and charge attempt, in each
+    /// customer's local time, with the reason. Nothing is sent or charged.
+    Simulate(settle::simulate_cli::SimulateArgs),
 }
 
 #[tokio::main]
@@ -99,6 +103,10 @@ async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error:
                 settle::gateway_admin::set_gateway(&db, &config, &merchant, &gateway, webhook_secret.as_deref())
                     .await?;
             println!("{message}");
+        }
+        Command::Simulate(args) => {
+            let db = open_database(&config).await?;
+            print!("{}", settle::simulate_cli::run(&db, clock.as_ref(), &config, args).await?);
         }
     }
     Ok(())

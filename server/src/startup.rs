@@ -108,7 +108,7 @@ impl Application {
             }
             None => None,
         };
-        let gateways = Gateways { sandbox: Arc::new(sandbox), stripe };
+        let gateways = Gateways { sandbox: Arc::new(sandbox), stripe, simulated: None };
         let state = AppState {
             db,
             clock,

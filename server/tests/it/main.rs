@@ -19,5 +19,6 @@ mod repository;
 mod sessions;
 mod settings;
 mod sign_in;
+mod simulate;
 mod sms;
 mod stripe;

@@ -1,11 +1,14 @@
-//! The dunning engine (issue 5), built up in steps: the policy model and
-//! the calendar rules (quiet hours in the customer's zone) first; the
-//! sweep that turns them into jobs, the messages and the simulator next.
+//! The dunning engine: the policy model and its storage, the calendar rules
+//! (quiet hours in the customer's zone), templates, the reminder sweep,
+//! card-expiry warnings, and the simulator that runs a policy on a copy of
+//! the data on virtual time.
 
 pub mod calendar;
 pub mod expiry;
 pub mod notify;
 pub mod policy;
+pub mod sim_gateway;
+pub mod simulate;
 pub mod store;
 pub mod sweep;
 pub mod templates;

@@ -199,7 +199,14 @@ async fn remind(
     let mut sendable = Vec::new();
     let mut finals = Vec::new();
     for row in rows {
-        let step = row.dunning_step.unwrap_or(0) as usize;
+        let mut step = row.dunning_step.unwrap_or(0) as usize;
+        // A reminder held back (quiet hours, the weekly cap, a promise) may
+        // find later steps due too: send only the latest, never two in a row.
+        if step < steps.len() {
+            if let Some((latest, _)) = place(&step_times(&steps, row.due_at, &zone, &policy), now) {
+                step = step.max(latest);
+            }
+        }
         if step > steps.len() {
             continue;
         }
@@ -250,8 +257,11 @@ async fn remind(
     let defer_to = if is_quiet(policy.quiet_hours, local_minute) {
         Some(next_allowed(now, &zone, policy.quiet_hours))
     } else {
-        let (recent,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM messages WHERE merchant_id = $1 AND customer_id = $2 \
+        // The weekly cap, and at most one message a day: a reminder never
+        // follows another (say, the "update your card" note) within hours.
+        let (recent, latest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END) \
+             FROM messages WHERE merchant_id = $1 AND customer_id = $2 \
              AND template_key LIKE 'dunning:%' AND created_at > $3",
         )
         .bind(merchant_id.as_str())
@@ -259,7 +269,9 @@ async fn remind(
         .bind(now.0 - 7 * DAY_MS)
         .fetch_one(pool)
         .await?;
-        (recent >= policy.weekly_cap as i64).then(|| {
+        let today = local_day(now, &zone);
+        let sent_today = latest.is_some_and(|at| local_day(UtcMillis(at), &zone) >= today);
+        (recent >= policy.weekly_cap as i64 || sent_today).then(|| {
             let tomorrow = local_day(now, &zone).tomorrow().unwrap_or(local_day(now, &zone));
             send_time(tomorrow, &zone, policy.quiet_hours)
         })
@@ -344,7 +356,7 @@ async fn remind(
         .bind((step + 1) as i64)
         .bind(next)
         .bind(&row.id)
-        .bind(*step as i64)
+        .bind(row.dunning_step.unwrap_or(0))
         .execute(&mut *tx)
         .await?;
         if advanced.rows_affected() == 1 {

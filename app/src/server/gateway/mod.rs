@@ -65,11 +65,17 @@ pub trait PaymentGateway: Send + Sync {
 pub struct Gateways {
     pub sandbox: std::sync::Arc<sandbox::SandboxGateway>,
     pub stripe: Option<std::sync::Arc<dyn PaymentGateway>>,
+    /// Set only by `settle simulate`: every merchant's charges go to the
+    /// behaviour model instead, so a simulation never reaches a real gateway.
+    pub simulated: Option<std::sync::Arc<dyn PaymentGateway>>,
 }
 
 impl Gateways {
     /// The gateway for `kind` (a merchant's `gateway` column), if configured.
     pub fn get(&self, kind: &str) -> Option<std::sync::Arc<dyn PaymentGateway>> {
+        if let Some(simulated) = &self.simulated {
+            return Some(simulated.clone());
+        }
         match GatewayKind::parse(kind)? {
             GatewayKind::Sandbox => Some(self.sandbox.clone()),
             GatewayKind::Stripe => self.stripe.clone(),
