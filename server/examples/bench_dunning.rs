@@ -1,0 +1,284 @@
+//! Dunning benchmark (a measurement, not a test): prints figures.
+//!
+//! 1. Sweep: N open invoices across C customers (default 1,000,000 and
+//!    10,000), one invoice per customer due for a reminder now; times one
+//!    sweep that evaluates and enqueues every due effect, then, on the same
+//!    data reset to the same state, a hand-written set-based SQL version of
+//!    the same selection and the same effects (message, its invoices, an
+//!    event, an access link, the advanced step), and prints the ratio.
+//! 2. Delivery: M queued emails delivered by the delivery worker to an SMTP
+//!    sink (aiosmtpd), next to a raw pooled lettre loop sending as many.
+//!
+//! Usage: bench_dunning <database-url> [invoices] [customers] [emails]
+//! (scripts/bench-dunning.sh runs it on SQLite and PostgreSQL).
+
+use app::server::dunning::sweep::sweep;
+use app::server::gateway::sandbox::SandboxGateway;
+use app::server::gateway::Gateways;
+use app::server::state::PortalSettings;
+use app::server::{AppState, Db, ManualClock, UtcMillis};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const DAY: i64 = 86_400_000;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let url = args.get(1).ok_or("usage: bench_dunning <database-url> [invoices] [customers] [emails]")?;
+    let invoices: i64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1_000_000);
+    let customers: i64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(10_000);
+    let emails: i64 = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(2_000);
+    let db = Db::connect(url, 8).await?;
+    db.migrate().await?;
+    let backend = db.backend().name();
+    // Noon UTC on a fixed day: inside quiet hours' allowed window in UTC.
+    let now = UtcMillis(1_773_576_000_000);
+
+    let t = Instant::now();
+    generate(&db, now, invoices, customers).await?;
+    println!(
+        "[{backend}] generated {invoices} open invoices across {customers} customers in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let clock = Arc::new(ManualClock::new(now));
+    let state = AppState {
+        db: db.clone(),
+        clock: clock.clone(),
+        leptos_options: leptos::config::LeptosOptions::builder().output_name("settle").build(),
+        portal: Arc::new(PortalSettings {
+            base_url: "https://pay.bench.test".into(),
+            stripe_js_url: String::new(),
+            stripe_api_base: None,
+        }),
+        gateways: Gateways {
+            sandbox: Arc::new(SandboxGateway::new(db.clone(), clock.clone(), Duration::ZERO)),
+            stripe: None,
+            simulated: None,
+        },
+    };
+
+    let t = Instant::now();
+    let report = sweep(&state, invoices).await?;
+    let engine = t.elapsed().as_secs_f64();
+    let (engine_messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(db.pool()).await?;
+    println!("[{backend}] engine sweep: {engine:.2} s, {} messages queued ({engine_messages} rows)", report.messages);
+
+    reset(&db, now).await?;
+    let t = Instant::now();
+    let sql_messages = set_based(&db, now).await?;
+    let sql = t.elapsed().as_secs_f64();
+    println!("[{backend}] set-based SQL: {sql:.2} s, {sql_messages} messages queued");
+    println!("[{backend}] sweep ratio engine/SQL: {:.2} (target <= 2)", engine / sql);
+    if engine_messages != sql_messages {
+        println!("[{backend}] WARNING: the two queued different numbers of messages");
+    }
+
+    delivery(&db, now, emails).await?;
+    Ok(())
+}
+
+/// One merchant, `customers` customers in five zones, `invoices` open
+/// invoices; the first `customers` of them (one per customer) are two days
+/// overdue with their +1 reminder due, the rest fall due later.
+async fn generate(db: &Db, now: UtcMillis, invoices: i64, customers: i64) -> Result<(), sqlx::Error> {
+    let pool = db.pool();
+    let series = |n: i64| match db.backend() {
+        app::server::Backend::Postgres => format!("(SELECT generate_series(0, {}) AS n) seq", n - 1),
+        app::server::Backend::Sqlite => {
+            format!(
+                "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {}) SELECT n FROM s) seq",
+                n - 1
+            )
+        }
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO merchants (id, slug, name, display_name, time_zone, created_at, updated_at) \
+         VALUES ('mer_bench', 'bench', 'Bench Co', 'Bench Co', 'UTC', $1, $1)",
+    )
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO customers (id, merchant_id, name, email, time_zone, created_at, updated_at) \
+         SELECT 'cus_bench_' || CAST(n AS TEXT), 'mer_bench', 'Customer ' || CAST(n AS TEXT), \
+         'c' || CAST(n AS TEXT) || '@bench.test', \
+         CASE n % 3 WHEN 0 THEN 'UTC' WHEN 1 THEN 'Europe/London' ELSE 'Africa/Lagos' END, $1, $1 FROM {}",
+        series(customers)
+    ))
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO invoices (id, merchant_id, customer_id, number, currency, subtotal_minor, total_minor, status, \
+         issued_at, due_at, created_at, updated_at, dunning_step, dunning_next_at) \
+         SELECT 'inv_bench_' || CAST(n AS TEXT), 'mer_bench', 'cus_bench_' || CAST(n % {customers} AS TEXT), \
+         'B-' || CAST(n AS TEXT), 'USD', 1000 + n % 9000, 1000 + n % 9000, 'open', $1 - 40 * {DAY}, \
+         CASE WHEN n < {customers} THEN $1 - 2 * {DAY} ELSE $1 + (1 + n / {customers}) * {DAY} END, $1, $1, \
+         CASE WHEN n < {customers} THEN 2 ELSE 0 END, \
+         CASE WHEN n < {customers} THEN $1 - 3600000 ELSE $1 + (1 + n / {customers}) * {DAY} - 7 * {DAY} + {DAY} END \
+         FROM {}",
+        series(invoices)
+    ))
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if db.backend() == app::server::Backend::Postgres {
+        sqlx::query("ANALYZE").execute(pool).await?;
+    } else {
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// Undoes the sweep's effects so the SQL version starts from the same state.
+async fn reset(db: &Db, now: UtcMillis) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    for sql in
+        ["DELETE FROM message_invoices", "DELETE FROM messages", "DELETE FROM events", "DELETE FROM access_tokens"]
+    {
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE invoices SET dunning_step = 2, dunning_next_at = $1 WHERE due_at = $2")
+        .bind(now.0 - 3_600_000)
+        .bind(now.0 - 2 * DAY)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The same selection (open, due, owed; customer active and reachable; no
+/// promise, dispute or pending retry) and the same effects, as set-based SQL.
+async fn set_based(db: &Db, now: UtcMillis) -> Result<i64, sqlx::Error> {
+    let due = "i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor \
+        AND c.status = 'active' AND c.email_opt_out = 0 \
+        AND NOT EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active' AND p.promised_until > $1) \
+        AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open') \
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'autopay_retry' AND j.status = 'queued' \
+            AND j.dedupe_key LIKE 'autopay-retry:' || i.id || ':%')";
+    let mut tx = db.pool().begin().await?;
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO messages (id, merchant_id, customer_id, channel, to_address, subject, body_text, template_key, \
+         dedupe_key, status, created_at, next_attempt_at) \
+         SELECT 'msg_sql_' || c.id, c.merchant_id, c.id, 'email', c.email, \
+         'Reminder: ' || CAST(SUM(i.total_minor - i.amount_paid_minor) AS TEXT) || ' past due', \
+         'Hi ' || c.name || ', invoices due: ' || CAST(COUNT(*) AS TEXT), 'dunning:overdue_friendly', \
+         'dunning:' || c.id || ':sql', 'queued', $1, $1 \
+         FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE {due} GROUP BY c.id, c.merchant_id, c.email, c.name"
+    ))
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected() as i64;
+    sqlx::query(&format!(
+        "INSERT INTO message_invoices (message_id, invoice_id) SELECT 'msg_sql_' || i.customer_id, i.id \
+         FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE {due}"
+    ))
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO events (id, merchant_id, customer_id, invoice_id, kind, detail, created_at) \
+         SELECT 'evt_sql_' || i.id, i.merchant_id, i.customer_id, i.id, 'reminder_sent', \
+         '{{\"message_id\":\"msg_sql_' || i.customer_id || '\"}}', $1 \
+         FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE {due}"
+    ))
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO access_tokens (id, merchant_id, customer_id, token_hash, purpose, created_at, expires_at) \
+         SELECT 'tok_sql_' || m.customer_id, m.merchant_id, m.customer_id, 'hash_' || m.customer_id, 'access_link', $1, $2 \
+         FROM messages m WHERE m.id LIKE 'msg_sql_%'",
+    )
+    .bind(now.0)
+    .bind(now.0 + 14 * DAY)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "UPDATE invoices SET dunning_step = 3, dunning_next_at = $1 + 2 * {DAY} \
+         WHERE id IN (SELECT invoice_id FROM message_invoices WHERE message_id LIKE 'msg_sql_%')"
+    ))
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Emails per second through the delivery worker to an SMTP sink, next to
+/// a raw pooled lettre loop.
+async fn delivery(db: &Db, now: UtcMillis, emails: i64) -> Result<(), Box<dyn std::error::Error>> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let backend = db.backend().name();
+    let python = std::env::var("TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut sink = std::process::Command::new(python)
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Sink"])
+        .spawn()?;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = format!("smtp://127.0.0.1:{port}");
+
+    sqlx::query("DELETE FROM message_invoices").execute(db.pool()).await?;
+    sqlx::query("DELETE FROM messages").execute(db.pool()).await?;
+    let body = "Hi,\n\nA reminder that invoice B-1 for $12.34 is past due.\n\nPay here: https://pay.bench.test/p/bench/l/x?to=pay\n".repeat(4);
+    let series = match db.backend() {
+        app::server::Backend::Postgres => format!("(SELECT generate_series(0, {}) AS n) seq", emails - 1),
+        app::server::Backend::Sqlite => format!(
+            "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {}) SELECT n FROM s) seq",
+            emails - 1
+        ),
+    };
+    sqlx::query(&format!(
+        "INSERT INTO messages (id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, \
+         template_key, dedupe_key, status, created_at, next_attempt_at) \
+         SELECT 'msg_d_' || CAST(n AS TEXT), 'mer_bench', 'cus_bench_0', 'email', 'c' || CAST(n AS TEXT) || '@bench.test', \
+         'Reminder', $2, $3, 'dunning:bench', 'd' || CAST(n AS TEXT), 'queued', $1, $1 FROM {series}"
+    ))
+    .bind(now.0)
+    .bind(&body)
+    .bind(format!("<p>{body}</p>"))
+    .execute(db.pool())
+    .await?;
+
+    let clock = Arc::new(ManualClock::new(now));
+    let mailer = Arc::new(settle::mail::SmtpMailer::new(&url, "billing@bench.test".parse()?)?);
+    let worker = settle::delivery::DeliveryWorker::new(db.clone(), clock, mailer, Arc::new(settle::sms::OutboxSms));
+    let t = Instant::now();
+    let mut sent = 0;
+    loop {
+        let r = worker.run_once().await?;
+        sent += r.sent;
+        if r.sent + r.failed + r.retrying + r.suppressed == 0 {
+            break;
+        }
+    }
+    let worker_rate = sent as f64 / t.elapsed().as_secs_f64();
+    println!("[{backend}] delivery worker: {sent} emails in {:.2} s = {worker_rate:.0}/s", t.elapsed().as_secs_f64());
+
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)?.build();
+    let t = Instant::now();
+    for n in 0..emails {
+        let message = Message::builder()
+            .from("Bench Co <billing@bench.test>".parse()?)
+            .to(format!("c{n}@bench.test").parse()?)
+            .subject("Reminder")
+            .multipart(lettre::message::MultiPart::alternative_plain_html(body.clone(), format!("<p>{body}</p>")))?;
+        transport.send(message).await?;
+    }
+    let raw_rate = emails as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "[{backend}] raw pooled lettre loop: {emails} emails in {:.2} s = {raw_rate:.0}/s",
+        t.elapsed().as_secs_f64()
+    );
+    println!("[{backend}] delivery ratio worker/raw: {:.2} (target >= 0.8)", worker_rate / raw_rate);
+    let _ = sink.kill();
+    let _ = sink.wait();
+    Ok(())
+}
