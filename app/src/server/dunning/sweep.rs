@@ -1,22 +1,24 @@
 //! The reminder sweep: gives each open invoice its place in the sequence,
-//! and for every invoice whose next step has come, sends one consolidated
-//! email per customer (in their zone's allowed hours, within the weekly
-//! cap), unless a stop rule holds. The step is advanced and the message
-//! queued in one transaction, guarded by the step it read, so two workers
-//! sweeping the same invoices queue each message once.
+//! and for every invoice whose next step has come, queues one consolidated
+//! message per customer (in their zone's allowed hours, within the weekly
+//! cap and one a day, by email or text), unless a stop rule holds. Steps are
+//! advanced and messages queued in one transaction, each invoice guarded by
+//! the step it read, so two workers sweeping the same invoices queue each
+//! message once.
 
 use super::calendar::{is_quiet, local_day, next_allowed, send_time};
 use super::policy::{Channel, FinalAction, Policy, Step, StepKind};
 use super::templates::{default_template, ReminderContext, ReminderInvoice};
-use crate::server::ids::{CustomerId, InvoiceId, MerchantId};
+use crate::server::ids::{AccessTokenId, CustomerId, EventId, InvoiceId, MerchantId, MessageId};
 use crate::server::mail::{render_branded, EmailContent};
 use crate::server::portal::{access_link_path, customer_zone, human_date};
-use crate::server::repo::messages::{self, NewEmail, NewSms};
-use crate::server::repo::{customers, events, merchants};
+use crate::server::repo::bulk::{self, Val};
+use crate::server::repo::{events, merchants};
+use crate::server::tokens::SecretToken;
 use crate::server::{AppError, AppState, UtcMillis};
 use crate::types::{Currency, Money};
 use jiff::tz::TimeZone;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -64,34 +66,73 @@ pub fn place(times: &[UtcMillis], now: UtcMillis) -> Option<(usize, UtcMillis)> 
 pub use super::store::policy_for;
 
 /// Runs one sweep at the clock's now, over at most `limit` due invoices.
+/// Set-based: the due invoices with their customers, the stop rules and the
+/// recent-message counts are read in a few queries; each customer's
+/// reminder is decided and rendered in memory; the effects are written in
+/// chunks, several statements per chunk whatever its size.
 pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError> {
     let mut report = SweepReport {
         scheduled: schedule_new(state, limit).await?,
         expiry_warnings: super::expiry::warn_expiring_cards(state).await?,
         ..SweepReport::default()
     };
+    let pool = state.db.pool();
     let now = state.clock.now();
     let due: Vec<DueRow> = sqlx::query_as(
         "SELECT i.id, i.merchant_id, i.customer_id, i.number, i.currency, i.total_minor - i.amount_paid_minor AS owed, \
-         i.due_at, i.dunning_step FROM invoices i \
+         i.due_at, i.dunning_step, c.name, c.email, c.time_zone, c.locale, c.status AS customer_status, \
+         c.autopay_enabled, c.email_opt_out, c.sms_opt_out, c.sms_number FROM invoices i \
+         JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
          WHERE i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor \
          ORDER BY i.merchant_id, i.customer_id, i.due_at LIMIT $2",
     )
     .bind(now.0)
     .bind(limit)
-    .fetch_all(state.db.pool())
+    .fetch_all(pool)
     .await?;
+    if due.is_empty() {
+        return Ok(report);
+    }
+    let rules = StopRules::load(pool, now).await?;
     let mut by_customer: BTreeMap<(String, String), Vec<DueRow>> = BTreeMap::new();
     for row in due {
         by_customer.entry((row.merchant_id.clone(), row.customer_id.clone())).or_default().push(row);
     }
-    for ((merchant, customer), rows) in by_customer {
-        let merchant = MerchantId::from_trusted(merchant);
-        let customer = CustomerId::from_trusted(customer);
-        remind(state, &merchant, &customer, rows, &mut report).await?;
+    let mut merchants_seen: BTreeMap<String, Option<(merchants::MerchantRow, Policy)>> = BTreeMap::new();
+    let mut plan = Plan::default();
+    for ((merchant_id, _), rows) in by_customer {
+        if !merchants_seen.contains_key(&merchant_id) {
+            let id = MerchantId::from_trusted(merchant_id.clone());
+            let found = match merchants::find(pool, &id).await? {
+                Some(m) => Some((m, policy_for(pool, &id).await?)),
+                None => None,
+            };
+            merchants_seen.insert(merchant_id.clone(), found);
+        }
+        let Some((merchant, policy)) = &merchants_seen[&merchant_id] else { continue };
+        decide(state, merchant, policy, rows, &rules, now, &mut plan, &mut report)?;
+    }
+
+    // Holds: when each held invoice is looked at again.
+    if !plan.holds.is_empty() {
+        let rows: Vec<Vec<Val>> =
+            plan.holds.iter().map(|(id, until)| vec![Val::from(id.as_str()), Val::from(until.0)]).collect();
+        let mut tx = crate::server::db::begin_write(pool).await?;
+        bulk::update_from(&mut tx, "invoices", &["id", "until_at"], &rows, "dunning_next_at = v.until_at", "1 = 1")
+            .await?;
+        tx.commit().await?;
+    }
+    for (merchant, customer, policy, row, steps) in &plan.finals {
+        final_action(state, merchant, customer, policy, row, *steps).await?;
+    }
+    for chunk in plan.outgoing.chunks(WRITE_CHUNK) {
+        report.messages += write_chunk(state, chunk, now).await?;
     }
     Ok(report)
 }
+
+/// Customers whose reminders are written in one transaction.
+const WRITE_CHUNK: usize = 500;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 struct DueRow {
@@ -103,45 +144,106 @@ struct DueRow {
     owed: i64,
     due_at: i64,
     dunning_step: Option<i64>,
+    name: String,
+    email: String,
+    time_zone: String,
+    locale: String,
+    customer_status: String,
+    autopay_enabled: i64,
+    email_opt_out: i64,
+    sms_opt_out: i64,
+    sms_number: Option<String>,
 }
 
-/// Gives invoices without a place in the sequence their first one.
-async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
-    let now = state.clock.now();
-    let rows: Vec<(String, String, i64, String, String, i64)> = sqlx::query_as(
-        "SELECT i.id, i.merchant_id, i.due_at, c.time_zone, m.time_zone, c.autopay_enabled FROM invoices i \
-         JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
-         JOIN merchants m ON m.id = i.merchant_id \
-         WHERE i.status = 'open' AND i.dunning_step IS NULL LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(state.db.pool())
-    .await?;
-    let mut scheduled = 0;
-    for (id, merchant, due_at, customer_tz, merchant_tz, autopay) in rows {
-        let policy = policy_for(state.db.pool(), &MerchantId::from_trusted(merchant)).await?;
-        let zone = customer_zone(&customer_tz, &merchant_tz);
-        let steps = steps_for(&policy, autopay != 0);
-        let times = step_times(&steps, due_at, &zone, &policy);
-        let (step, at) = match place(&times, now) {
-            Some((i, at)) => (i as i64, Some(at.0)),
-            None => (0, None),
-        };
-        let done = sqlx::query(
-            "UPDATE invoices SET dunning_step = $1, dunning_next_at = $2 WHERE id = $3 AND dunning_step IS NULL",
-        )
-        .bind(step)
-        .bind(at)
-        .bind(&id)
-        .execute(state.db.pool())
+/// The stop rules for every due invoice, read at once: active promises,
+/// open disputes, pending silent retries, and each customer's recent
+/// reminders (the weekly cap and one a day).
+struct StopRules {
+    promised_until: HashMap<String, i64>,
+    disputed: HashSet<String>,
+    /// Invoice → when its pending retry runs.
+    retry_at: HashMap<String, i64>,
+    /// Customer → (reminders in the last 7 days, when the latest goes out).
+    recent: HashMap<String, (i64, Option<i64>)>,
+}
+
+impl StopRules {
+    async fn load(pool: &sqlx::AnyPool, now: UtcMillis) -> Result<StopRules, sqlx::Error> {
+        let due = "i.status = 'open' AND i.dunning_next_at <= $1";
+        let promised: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT p.invoice_id, MAX(p.promised_until) FROM promises p JOIN invoices i ON i.id = p.invoice_id \
+             WHERE {due} AND p.status = 'active' AND p.promised_until > $1 GROUP BY p.invoice_id"
+        ))
+        .bind(now.0)
+        .fetch_all(pool)
         .await?;
-        scheduled += done.rows_affected() as usize;
+        let disputed: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT DISTINCT d.invoice_id FROM disputes d JOIN invoices i ON i.id = d.invoice_id \
+             WHERE {due} AND d.status = 'open'"
+        ))
+        .bind(now.0)
+        .fetch_all(pool)
+        .await?;
+        // Retry jobs are few: the ones pending, keyed `autopay-retry:<invoice>:…`.
+        let retries: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT dedupe_key, run_at FROM jobs WHERE kind = 'autopay_retry' AND status IN ('queued', 'running')",
+        )
+        .fetch_all(pool)
+        .await?;
+        let mut retry_at: HashMap<String, i64> = HashMap::new();
+        for (key, run_at) in retries {
+            if let Some(invoice) = key.strip_prefix("autopay-retry:").and_then(|k| k.split(':').next()) {
+                let e = retry_at.entry(invoice.to_string()).or_insert(run_at);
+                *e = (*e).max(run_at);
+            }
+        }
+        let recent: Vec<(String, i64, Option<i64>)> = sqlx::query_as(&format!(
+            "SELECT g.customer_id, COUNT(*), MAX(CASE WHEN g.next_attempt_at > g.created_at THEN g.next_attempt_at \
+             ELSE g.created_at END) FROM messages g \
+             WHERE g.template_key LIKE 'dunning:%' AND g.created_at > $2 AND g.customer_id IN \
+             (SELECT i.customer_id FROM invoices i WHERE {due}) GROUP BY g.customer_id"
+        ))
+        .bind(now.0)
+        .bind(now.0 - 7 * DAY_MS)
+        .fetch_all(pool)
+        .await?;
+        Ok(StopRules {
+            promised_until: promised.into_iter().collect(),
+            disputed: disputed.into_iter().map(|(id,)| id).collect(),
+            retry_at,
+            recent: recent.into_iter().map(|(c, n, latest)| (c, (n, latest))).collect(),
+        })
     }
-    Ok(scheduled)
+}
+
+/// What a sweep decided, written afterwards in bulk.
+#[derive(Default)]
+struct Plan {
+    holds: Vec<(String, UtcMillis)>,
+    finals: Vec<(MerchantId, CustomerId, Policy, DueRow, usize)>,
+    outgoing: Vec<Outgoing>,
+}
+
+/// One customer's reminder, rendered, and the invoices it advances.
+struct Outgoing {
+    merchant: MerchantId,
+    customer: CustomerId,
+    channel: Channel,
+    to: String,
+    subject: String,
+    text: String,
+    html: Option<String>,
+    template_key: String,
+    dedupe_key: String,
+    token_hash: String,
+    token_expires_at: i64,
+    /// (invoice, step read, step sent, next time, late fee)
+    invoices: Vec<(String, i64, usize, Option<i64>, Option<i64>)>,
+    /// (step, template, tone) per step index, for the events.
+    steps: Vec<(String, super::policy::Tone)>,
 }
 
 /// Where a customer can be reached: the channels they haven't opted out of.
-#[derive(sqlx::FromRow)]
 struct Reach {
     email_opt_out: i64,
     sms_opt_out: i64,
@@ -166,120 +268,87 @@ impl Reach {
     }
 }
 
-/// Sets when an invoice is looked at again, without moving its step.
-async fn hold(state: &AppState, invoice: &str, until: UtcMillis) -> Result<(), AppError> {
-    sqlx::query("UPDATE invoices SET dunning_next_at = $1 WHERE id = $2")
-        .bind(until.0)
-        .bind(invoice)
-        .execute(state.db.pool())
-        .await?;
-    Ok(())
-}
-
-async fn remind(
+/// One customer's due invoices: stop rules, quiet hours, the cap, then the
+/// consolidated reminder, rendered. Pure apart from reading `state`'s settings.
+#[allow(clippy::too_many_arguments)]
+fn decide(
     state: &AppState,
-    merchant_id: &MerchantId,
-    customer_id: &CustomerId,
+    merchant: &merchants::MerchantRow,
+    policy: &Policy,
     rows: Vec<DueRow>,
+    rules: &StopRules,
+    now: UtcMillis,
+    plan: &mut Plan,
     report: &mut SweepReport,
 ) -> Result<(), AppError> {
-    let pool = state.db.pool();
-    let now = state.clock.now();
-    let policy = policy_for(pool, merchant_id).await?;
-    let Some(merchant) = merchants::find(pool, merchant_id).await? else { return Ok(()) };
-    let Some(customer) = customers::find(pool, merchant_id, customer_id).await? else { return Ok(()) };
-    let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
-    let steps = steps_for(&policy, customer.autopay_enabled != 0);
-    let reach: Reach = sqlx::query_as("SELECT email_opt_out, sms_opt_out, sms_number FROM customers WHERE id = $1")
-        .bind(customer_id.as_str())
-        .fetch_one(pool)
-        .await?;
+    let first = &rows[0];
+    let merchant_id = merchant.merchant_id();
+    let customer_id = CustomerId::from_trusted(first.customer_id.clone());
+    let zone = customer_zone(&first.time_zone, &merchant.time_zone);
+    let steps = steps_for(policy, first.autopay_enabled != 0);
+    let reach = Reach {
+        email_opt_out: first.email_opt_out,
+        sms_opt_out: first.sms_opt_out,
+        sms_number: first.sms_number.clone(),
+    };
+    let (name, email, locale, active) =
+        (first.name.clone(), first.email.clone(), first.locale.clone(), first.customer_status == "active");
 
-    // Stop rules, checked now, right before the effect.
+    // Stop rules, as they stand now, right before the effect.
     let mut sendable = Vec::new();
-    let mut finals = Vec::new();
     for row in rows {
         let mut step = row.dunning_step.unwrap_or(0) as usize;
-        // A reminder held back (quiet hours, the weekly cap, a promise) may
-        // find later steps due too: send only the latest, never two in a row.
-        if step < steps.len() {
-            if let Some((latest, _)) = place(&step_times(&steps, row.due_at, &zone, &policy), now) {
-                step = step.max(latest);
-            }
-        }
         if step > steps.len() {
             continue;
         }
-        let promised: Option<(i64,)> = sqlx::query_as(
-            "SELECT promised_until FROM promises WHERE invoice_id = $1 AND status = 'active' AND promised_until > $2 \
-             ORDER BY promised_until DESC LIMIT 1",
-        )
-        .bind(&row.id)
-        .bind(now.0)
-        .fetch_optional(pool)
-        .await?;
-        let (disputes,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM disputes WHERE invoice_id = $1 AND status = 'open'")
-                .bind(&row.id)
-                .fetch_one(pool)
-                .await?;
-        let retrying = crate::server::payments::retries::retry_pending_until(pool, &row.id).await?;
-        if let Some(until) = retrying {
-            // Silent retries come before any reminder.
-            hold(state, &row.id, until).await?;
-            report.held += 1;
-        } else if let Some((until,)) = promised {
-            // Paused until the promised day is over.
-            hold(state, &row.id, UtcMillis(until)).await?;
-            report.held += 1;
-        } else if disputes > 0 || customer.status != "active" || reach.channel_for(Channel::Email).is_none() {
-            // Looked at again tomorrow: a dispute resolved or an opt-in resumes it.
-            hold(state, &row.id, UtcMillis(now.0 + DAY_MS)).await?;
-            report.held += 1;
-        } else {
-            if step == steps.len() {
-                finals.push(row);
-            } else {
-                sendable.push((row, step));
+        // A reminder held back (quiet hours, the weekly cap, a promise) may
+        // find later steps due too: send only the latest, never two in a row.
+        if step < steps.len() {
+            if let Some((latest, _)) = place(&step_times(&steps, row.due_at, &zone, policy), now) {
+                step = step.max(latest);
             }
         }
-    }
-    for row in finals {
-        final_action(state, merchant_id, customer_id, &policy, &row, steps.len()).await?;
+        if let Some(at) = rules.retry_at.get(&row.id) {
+            // Silent retries come before any reminder; an hour after the
+            // retry, the next one or the card email is queued.
+            plan.holds.push((row.id.clone(), UtcMillis(at + 60 * 60 * 1000)));
+            report.held += 1;
+        } else if let Some(until) = rules.promised_until.get(&row.id) {
+            // Paused until the promised day is over.
+            plan.holds.push((row.id.clone(), UtcMillis(*until)));
+            report.held += 1;
+        } else if rules.disputed.contains(&row.id) || !active || reach.channel_for(Channel::Email).is_none() {
+            // Looked at again tomorrow: a dispute resolved or an opt-in resumes it.
+            plan.holds.push((row.id.clone(), UtcMillis(now.0 + DAY_MS)));
+            report.held += 1;
+        } else if step == steps.len() {
+            plan.finals.push((merchant_id.clone(), customer_id.clone(), policy.clone(), row, steps.len()));
+        } else {
+            sendable.push((row, step));
+        }
     }
     if sendable.is_empty() {
         return Ok(());
     }
     let local_minute = {
-        let t = jiff::Timestamp::from_millisecond(now.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(zone.clone());
+        let t = now.to_timestamp().to_zoned(zone.clone());
         t.hour() as u16 * 60 + t.minute() as u16
     };
+    let today = local_day(now, &zone);
     let defer_to = if is_quiet(policy.quiet_hours, local_minute) {
         Some(next_allowed(now, &zone, policy.quiet_hours))
     } else {
         // The weekly cap, and at most one message a day: a reminder never
         // follows another (say, the "update your card" note) within hours.
-        let (recent, latest): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT COUNT(*), MAX(CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END) \
-             FROM messages WHERE merchant_id = $1 AND customer_id = $2 \
-             AND template_key LIKE 'dunning:%' AND created_at > $3",
-        )
-        .bind(merchant_id.as_str())
-        .bind(customer_id.as_str())
-        .bind(now.0 - 7 * DAY_MS)
-        .fetch_one(pool)
-        .await?;
-        let today = local_day(now, &zone);
+        let (recent, latest) = rules.recent.get(customer_id.as_str()).copied().unwrap_or((0, None));
         let sent_today = latest.is_some_and(|at| local_day(UtcMillis(at), &zone) >= today);
         (recent >= policy.weekly_cap as i64 || sent_today).then(|| {
-            let tomorrow = local_day(now, &zone).tomorrow().unwrap_or(local_day(now, &zone));
+            let tomorrow = today.tomorrow().unwrap_or(today);
             send_time(tomorrow, &zone, policy.quiet_hours)
         })
     };
     if let Some(at) = defer_to {
-        for (row, _) in &sendable {
-            hold(state, &row.id, at).await?;
-        }
+        plan.holds.extend(sendable.iter().map(|(row, _)| (row.id.clone(), at)));
         report.deferred += 1;
         return Ok(());
     }
@@ -287,7 +356,7 @@ async fn remind(
     // The policy's late fee comes with the first overdue reminder, as a line
     // of its own on the invoice; the reminder already shows the new amount.
     let first_overdue = steps.iter().position(|s| s.kind == StepKind::Overdue);
-    let mut fees: BTreeMap<String, i64> = BTreeMap::new();
+    let mut fees: HashMap<String, i64> = HashMap::new();
     for (row, step) in sendable.iter_mut() {
         if Some(*step) == first_overdue {
             if let Some(fee) = policy.late_fee_on(row.owed) {
@@ -301,7 +370,6 @@ async fn remind(
     let (_, firm_index) = sendable.iter().map(|(_, s)| (steps[*s].tone, *s)).max().unwrap_or((steps[0].tone, 0));
     let lead = steps[firm_index];
     let Some(channel) = reach.channel_for(lead.channel) else { return Ok(()) };
-    let today = local_day(now, &zone);
     let mut invoices = Vec::new();
     let mut total = 0i64;
     let mut currency = None;
@@ -314,80 +382,34 @@ async fn remind(
         let due_day = local_day(UtcMillis(row.due_at), &zone);
         invoices.push(ReminderInvoice {
             number: row.number.clone(),
-            amount_due: Money::new(row.owed, c).display_in(&customer.locale),
-            due_on: human_date(due_day, &customer.locale),
+            amount_due: Money::new(row.owed, c).display_in(&locale),
+            due_on: human_date(due_day, &locale),
             days_overdue: (today - due_day).get_days() as i64,
         });
     }
     let currency = currency.unwrap_or(Currency::USD);
-    // A fresh link before the transaction (an unused one is harmless).
-    let token = crate::server::portal::issue_access_link(pool, now, &merchant, customer_id).await?;
+    // A fresh access link in every reminder (an unused one is harmless).
+    let token = SecretToken::generate();
     let link = format!("{}{}", state.portal.base_url.trim_end_matches('/'), access_link_path(&merchant.slug, &token));
     let ctx = ReminderContext {
         merchant_name: merchant.display_name.clone(),
         support_email: merchant.support_email.clone(),
         support_phone: merchant.support_phone.clone(),
-        customer_first_name: customer.first_name().to_string(),
+        customer_first_name: crate::server::repo::customers::first_name(&name).to_string(),
         invoices,
-        total_due: Money::new(total, currency).display_in(&customer.locale),
+        total_due: Money::new(total, currency).display_in(&locale),
         pay_link: format!("{link}?to=pay"),
         access_link: link.clone(),
     };
     let rendered = default_template(&lead.template_key, lead.tone, channel)
         .render(&ctx)
         .map_err(|e| AppError::internal(format!("template {}: {e}", lead.template_key)))?;
-
-    let mut tx = crate::server::db::begin_write(pool).await?;
-    let mut included = Vec::new();
-    for (row, step) in &sendable {
-        let times = step_times(&steps, row.due_at, &zone, &policy);
-        let next = match times.get(step + 1) {
-            Some(t) => Some(t.0),
-            // After the last step: the final action, if the policy has one.
-            None if policy.final_action != FinalAction::None => {
-                Some(times[*step].0 + policy.final_action_after_days * DAY_MS)
-            }
-            None => None,
-        };
-        let advanced = sqlx::query(
-            "UPDATE invoices SET dunning_step = $1, dunning_next_at = $2 \
-             WHERE id = $3 AND dunning_step = $4 AND status = 'open'",
-        )
-        .bind((step + 1) as i64)
-        .bind(next)
-        .bind(&row.id)
-        .bind(row.dunning_step.unwrap_or(0))
-        .execute(&mut *tx)
-        .await?;
-        if advanced.rows_affected() == 1 {
-            included.push((row.id.clone(), *step));
-            if let Some(fee) = fees.get(&row.id) {
-                add_late_fee(&mut tx, merchant_id, customer_id, &row.id, *fee, now).await?;
-            }
-        }
-    }
-    if included.is_empty() {
-        // Another worker sent these.
-        tx.rollback().await?;
-        return Ok(());
-    }
-    let dedupe = format!("dunning:{}:{}:{}", customer_id, today, lead.template_key);
-    let template_key = format!("dunning:{}", lead.template_key);
-    let queued = match (channel, &reach.sms_number) {
-        (Channel::Sms, Some(number)) => {
-            let sms = NewSms {
-                customer: customer_id.clone(),
-                to_number: number.clone(),
-                body: rendered.body.clone(),
-                template_key,
-                dedupe_key: dedupe,
-            };
-            messages::enqueue_sms(&mut *tx, merchant_id, &sms, now).await?
-        }
+    let (to, subject, text, html) = match (channel, &reach.sms_number) {
+        (Channel::Sms, Some(number)) => (number.clone(), String::new(), rendered.body.clone(), None),
         _ => {
             let paragraphs: Vec<String> = rendered.body.split("\n\n").map(str::to_string).collect();
             let (text, html) = render_branded(
-                &merchant,
+                merchant,
                 &state.portal.base_url,
                 &EmailContent {
                     heading: rendered.subject.clone(),
@@ -395,34 +417,212 @@ async fn remind(
                     action: Some(("Pay now".into(), ctx.pay_link.clone())),
                 },
             );
-            let email = NewEmail {
-                customer: Some(customer_id.clone()),
-                to_address: customer.email.clone(),
-                subject: rendered.subject.clone(),
-                body_text: text,
-                body_html: html,
-                template_key,
-                dedupe_key: dedupe,
-            };
-            messages::enqueue_email(&mut *tx, merchant_id, &email, now).await?
+            (email, rendered.subject.clone(), text, Some(html))
         }
     };
-    if let Some(message) = &queued {
-        for (invoice, step) in &included {
-            sqlx::query("INSERT INTO message_invoices (message_id, invoice_id) VALUES ($1, $2)")
-                .bind(message.as_str())
-                .bind(invoice)
-                .execute(&mut *tx)
-                .await?;
-            let detail = serde_json::json!({ "message_id": message.as_str(), "step": step,
-                "template": steps[*step].template_key, "tone": steps[*step].tone, "channel": channel });
-            let inv = InvoiceId::from_trusted(invoice.clone());
-            events::record(&mut *tx, merchant_id, Some(customer_id), Some(&inv), "reminder_sent", &detail, now).await?;
+    let advancing = sendable
+        .iter()
+        .map(|(row, step)| {
+            let times = step_times(&steps, row.due_at, &zone, policy);
+            let next = match times.get(step + 1) {
+                Some(t) => Some(t.0),
+                // After the last step: the final action, if the policy has one.
+                None if policy.final_action != FinalAction::None => {
+                    Some(times[*step].0 + policy.final_action_after_days * DAY_MS)
+                }
+                None => None,
+            };
+            (row.id.clone(), row.dunning_step.unwrap_or(0), *step, next, fees.get(&row.id).copied())
+        })
+        .collect();
+    plan.outgoing.push(Outgoing {
+        merchant: merchant_id,
+        customer: customer_id.clone(),
+        channel,
+        to,
+        subject,
+        text,
+        html,
+        template_key: format!("dunning:{}", lead.template_key),
+        dedupe_key: format!("dunning:{}:{}:{}", customer_id, today, lead.template_key),
+        token_hash: token.hash(),
+        token_expires_at: now.plus_days(merchant.access_link_ttl_days).0,
+        invoices: advancing,
+        steps: steps.iter().map(|s| (s.template_key.clone(), s.tone)).collect(),
+    });
+    Ok(())
+}
+
+/// Writes a chunk of reminders in one transaction: each invoice's step is
+/// advanced only if it is still the step read (another worker may have
+/// sent it), and a customer's message is queued only when at least one of
+/// its invoices advanced, under its dedupe key. Returns messages queued.
+async fn write_chunk(state: &AppState, chunk: &[Outgoing], now: UtcMillis) -> Result<usize, AppError> {
+    let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
+    let rows: Vec<Vec<Val>> = chunk
+        .iter()
+        .flat_map(|o| o.invoices.iter())
+        .map(|(id, read, sent, next, _)| {
+            vec![Val::from(id.as_str()), Val::from(*read), Val::from((sent + 1) as i64), Val::from(*next)]
+        })
+        .collect();
+    let advanced: HashSet<String> = bulk::update_from(
+        &mut tx,
+        "invoices",
+        &["id", "read_step", "new_step", "next_at"],
+        &rows,
+        "dunning_step = v.new_step, dunning_next_at = v.next_at",
+        "invoices.dunning_step = v.read_step AND invoices.status = 'open'",
+    )
+    .await?
+    .into_iter()
+    .collect();
+
+    let tokens: Vec<Vec<Val>> = chunk
+        .iter()
+        .map(|o| {
+            vec![
+                Val::from(AccessTokenId::new().as_str()),
+                Val::from(o.merchant.as_str()),
+                Val::from(o.customer.as_str()),
+                Val::from(o.token_hash.as_str()),
+                Val::from("access_link"),
+                Val::from(now.0),
+                Val::from(o.token_expires_at),
+            ]
+        })
+        .collect();
+    let token_columns = ["id", "merchant_id", "customer_id", "token_hash", "purpose", "created_at", "expires_at"];
+    bulk::insert(&mut tx, "access_tokens", &token_columns, &tokens, "").await?;
+
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut messages: Vec<Vec<Val>> = Vec::new();
+    for (n, o) in chunk.iter().enumerate() {
+        if !o.invoices.iter().any(|(id, ..)| advanced.contains(id)) {
+            continue; // another worker sent these
         }
-        report.messages += 1;
+        let id = MessageId::new().as_str().to_string();
+        ids.insert(id.clone(), n);
+        let channel = if o.channel == Channel::Sms { "sms" } else { "email" };
+        messages.push(vec![
+            Val::from(id),
+            Val::from(o.merchant.as_str()),
+            Val::from(o.customer.as_str()),
+            Val::from(channel),
+            Val::from(o.to.as_str()),
+            Val::from(o.subject.as_str()),
+            Val::from(o.text.as_str()),
+            Val::from(o.html.clone()),
+            Val::from(o.template_key.as_str()),
+            Val::from(o.dedupe_key.as_str()),
+            Val::from("queued"),
+            Val::from(now.0),
+            Val::from(now.0),
+        ]);
+    }
+    let message_columns = [
+        "id",
+        "merchant_id",
+        "customer_id",
+        "channel",
+        "to_address",
+        "subject",
+        "body_text",
+        "body_html",
+        "template_key",
+        "dedupe_key",
+        "status",
+        "created_at",
+        "next_attempt_at",
+    ];
+    let queued = bulk::insert(
+        &mut tx,
+        "messages",
+        &message_columns,
+        &messages,
+        "ON CONFLICT (merchant_id, dedupe_key) DO NOTHING RETURNING id",
+    )
+    .await?;
+
+    let mut links = Vec::new();
+    let mut sent_events = Vec::new();
+    for message in &queued {
+        let o = &chunk[ids[message]];
+        let channel = if o.channel == Channel::Sms { "sms" } else { "email" };
+        for (invoice, _, step, _, _) in o.invoices.iter().filter(|(id, ..)| advanced.contains(id)) {
+            links.push(vec![Val::from(message.as_str()), Val::from(invoice.as_str())]);
+            let (template, tone) = &o.steps[*step];
+            let detail = serde_json::json!({ "message_id": message, "step": step, "template": template,
+                "tone": tone, "channel": channel });
+            sent_events.push(vec![
+                Val::from(EventId::new().as_str()),
+                Val::from(o.merchant.as_str()),
+                Val::from(o.customer.as_str()),
+                Val::from(invoice.as_str()),
+                Val::from("reminder_sent"),
+                Val::from(detail.to_string()),
+                Val::from(now.0),
+            ]);
+        }
+    }
+    bulk::insert(&mut tx, "message_invoices", &["message_id", "invoice_id"], &links, "").await?;
+    let event_columns = ["id", "merchant_id", "customer_id", "invoice_id", "kind", "detail", "created_at"];
+    bulk::insert(&mut tx, "events", &event_columns, &sent_events, "").await?;
+    for o in chunk {
+        for (invoice, _, _, _, fee) in &o.invoices {
+            if let (Some(fee), true) = (fee, advanced.contains(invoice)) {
+                add_late_fee(&mut tx, &o.merchant, &o.customer, invoice, *fee, now).await?;
+            }
+        }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(queued.len())
+}
+
+/// Gives invoices without a place in the sequence their first one.
+async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
+    let now = state.clock.now();
+    let rows: Vec<(String, String, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT i.id, i.merchant_id, i.due_at, c.time_zone, m.time_zone, c.autopay_enabled FROM invoices i \
+         JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
+         JOIN merchants m ON m.id = i.merchant_id \
+         WHERE i.status = 'open' AND i.dunning_step IS NULL LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(state.db.pool())
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut policies: HashMap<String, Policy> = HashMap::new();
+    let mut placed = Vec::with_capacity(rows.len());
+    for (id, merchant, due_at, customer_tz, merchant_tz, autopay) in rows {
+        if !policies.contains_key(&merchant) {
+            let policy = policy_for(state.db.pool(), &MerchantId::from_trusted(merchant.clone())).await?;
+            policies.insert(merchant.clone(), policy);
+        }
+        let policy = &policies[&merchant];
+        let zone = customer_zone(&customer_tz, &merchant_tz);
+        let steps = steps_for(policy, autopay != 0);
+        let times = step_times(&steps, due_at, &zone, policy);
+        let (step, at) = match place(&times, now) {
+            Some((i, at)) => (i as i64, Some(at.0)),
+            None => (0, None),
+        };
+        placed.push(vec![Val::from(id), Val::from(step), Val::from(at)]);
+    }
+    let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
+    let done = bulk::update_from(
+        &mut tx,
+        "invoices",
+        &["id", "step", "next_at"],
+        &placed,
+        "dunning_step = v.step, dunning_next_at = v.next_at",
+        "invoices.dunning_step IS NULL",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(done.len())
 }
 
 async fn add_late_fee(

@@ -25,8 +25,13 @@ impl CustomerRow {
 
     /// "Dana" from "Dana Whitfield"; the whole name if it has one word.
     pub fn first_name(&self) -> &str {
-        self.name.split_whitespace().next().unwrap_or(&self.name)
+        first_name(&self.name)
     }
+}
+
+/// "Dana" from "Dana Whitfield"; the whole name if it has one word.
+pub fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
 }
 
 #[derive(Clone, Debug)]
