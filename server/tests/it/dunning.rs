@@ -3,7 +3,8 @@
 //! hours in two zones and stops when paid; quiet hours defer; invoices due
 //! together are consolidated into one message; promises and disputes hold
 //! reminders; a reminder for an invoice paid after it was queued is moot;
-//! two concurrent sweeps queue each message once.
+//! two concurrent sweeps queue each message once; the weekly cap and the
+//! one-a-day rule hold reminders back (never lose them) across a DST change.
 
 use crate::common::*;
 use app::server::dunning::sweep::sweep;
@@ -21,6 +22,7 @@ on_both_backends!(
     the_pay_now_link_lands_on_the_payment_page,
     expiring_cards_are_warned_30_and_7_days_ahead_unless_refreshed,
     stored_policies_round_trip_and_final_actions_happen_once,
+    the_weekly_cap_and_one_a_day_hold_back_reminders_across_a_dst_change,
 );
 
 async fn customer_in(app: &TestApp, slug: &str, name: &str, zone: &str) -> app::server::ids::CustomerId {
@@ -376,4 +378,43 @@ async fn stored_policies_round_trip_and_final_actions_happen_once(app: TestApp) 
     .await
     .unwrap();
     assert_eq!((suspensions, reminders), (1, 1), "SU-2's reminder is held once the customer is suspended");
+}
+
+async fn the_weekly_cap_and_one_a_day_hold_back_reminders_across_a_dst_change(app: TestApp) {
+    use app::server::dunning::policy::Policy;
+    use app::server::dunning::store;
+    let m = app.merchant("dun", "Dun Co").await;
+    let mid = m.merchant_id();
+    let capped = Policy { weekly_cap: 2, consolidate: true, ..Policy::default() };
+    store::save(app.db.pool(), &mid, "capped", &capped, app.clock.now()).await.unwrap().unwrap();
+    // London moves to summer time on 2026-03-29. Three invoices due two days
+    // apart would, uncapped, bring reminders on many days in a row.
+    let c = app.customer(&mid, "Lena London", "Europe/London").await;
+    for (n, due) in [("LL-1", 10), ("LL-2", 12), ("LL-3", 14)] {
+        app.invoice(&mid, &c, n, 10_000, due, InvoiceStatus::Open, 0).await;
+    }
+    for _ in 0..(50 * 24) {
+        sweep(&app.state, 500).await.unwrap();
+        app.clock.advance(Duration::from_secs(3600));
+    }
+    let sent = reminders(&app, &c, "Europe/London").await;
+    assert!(sent.len() >= 6, "{sent:?}");
+    let days: Vec<jiff::civil::Date> =
+        sent.iter().map(|(_, at)| jiff::civil::Date::strptime("%Y-%m-%d", &at[..10]).unwrap()).collect();
+    for (i, (key, at)) in sent.iter().enumerate() {
+        assert!(at.ends_with(" 08:00"), "every reminder at 08:00 local, before and after the change: {sent:?}");
+        let in_week = days[..=i].iter().filter(|d| (days[i] - **d).get_days() < 7).count();
+        assert!(in_week <= 2, "{key} on {at} is the third within 7 days: {sent:?}");
+        assert!(i == 0 || days[i] != days[i - 1], "two reminders on {at}: {sent:?}");
+    }
+    // Held back, never lost: each invoice still reached its final notice.
+    let (finals,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT mi.invoice_id) FROM message_invoices mi JOIN messages g ON g.id = mi.message_id \
+         WHERE g.customer_id = $1 AND g.template_key = 'dunning:final_notice'",
+    )
+    .bind(c.as_str())
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(finals, 3, "{sent:?}");
 }
