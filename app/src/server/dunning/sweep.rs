@@ -84,7 +84,7 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
          c.autopay_enabled, c.email_opt_out, c.sms_opt_out, c.sms_number FROM invoices i \
          JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
          WHERE i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor \
-         ORDER BY i.merchant_id, i.customer_id, i.due_at LIMIT $2",
+         ORDER BY i.dunning_next_at LIMIT $2",
     )
     .bind(now.0)
     .bind(limit)
@@ -97,6 +97,11 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     let mut by_customer: BTreeMap<(String, String), Vec<DueRow>> = BTreeMap::new();
     for row in due {
         by_customer.entry((row.merchant_id.clone(), row.customer_id.clone())).or_default().push(row);
+    }
+    // Oldest first within each customer's reminder (read in due-time order,
+    // which the index serves; sorting here is cheaper than sorting there).
+    for rows in by_customer.values_mut() {
+        rows.sort_by(|a, b| (a.due_at, &a.number).cmp(&(b.due_at, &b.number)));
     }
     let mut merchants_seen: BTreeMap<String, Option<(merchants::MerchantRow, Policy)>> = BTreeMap::new();
     let mut plan = Plan::default();
@@ -118,7 +123,7 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
         let rows: Vec<Vec<Val>> =
             plan.holds.iter().map(|(id, until)| vec![Val::from(id.as_str()), Val::from(until.0)]).collect();
         let mut tx = crate::server::db::begin_write(pool).await?;
-        bulk::update_from(&mut tx, "invoices", &["id", "until_at"], &rows, "dunning_next_at = v.until_at", "1 = 1")
+        bulk::update_many(&mut tx, "invoices", &["id", "until_at"], &rows, &[("dunning_next_at", "until_at")], &[], "")
             .await?;
         tx.commit().await?;
     }
@@ -466,13 +471,14 @@ async fn write_chunk(state: &AppState, chunk: &[Outgoing], now: UtcMillis) -> Re
             vec![Val::from(id.as_str()), Val::from(*read), Val::from((sent + 1) as i64), Val::from(*next)]
         })
         .collect();
-    let advanced: HashSet<String> = bulk::update_from(
+    let advanced: HashSet<String> = bulk::update_many(
         &mut tx,
         "invoices",
         &["id", "read_step", "new_step", "next_at"],
         &rows,
-        "dunning_step = v.new_step, dunning_next_at = v.next_at",
-        "invoices.dunning_step = v.read_step AND invoices.status = 'open'",
+        &[("dunning_step", "new_step"), ("dunning_next_at", "next_at")],
+        &[("dunning_step", "read_step")],
+        "status = 'open'",
     )
     .await?
     .into_iter()
@@ -612,13 +618,14 @@ async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
         placed.push(vec![Val::from(id), Val::from(step), Val::from(at)]);
     }
     let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
-    let done = bulk::update_from(
+    let done = bulk::update_many(
         &mut tx,
         "invoices",
         &["id", "step", "next_at"],
         &placed,
-        "dunning_step = v.step, dunning_next_at = v.next_at",
-        "invoices.dunning_step IS NULL",
+        &[("dunning_step", "step"), ("dunning_next_at", "next_at")],
+        &[],
+        "dunning_step IS NULL",
     )
     .await?;
     tx.commit().await?;

@@ -40,8 +40,17 @@ impl From<Option<String>> for Val {
     }
 }
 
-/// Bound values per statement (SQLite allows 32766, PostgreSQL 65535).
-const MAX_BINDS: usize = 8_000;
+/// Bound values per statement (SQLite allows 32766, PostgreSQL 65535); a
+/// few thousand keeps each statement quick to prepare.
+const MAX_BINDS: usize = 2_000;
+
+fn sigil(tx: &mut Transaction<'static, Any>) -> char {
+    if tx.backend_name().eq_ignore_ascii_case("sqlite") {
+        '?'
+    } else {
+        '$'
+    }
+}
 
 fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
@@ -58,11 +67,13 @@ fn bind_all<'q>(
     q
 }
 
-/// `(${n}, ${n+1}, …), (…)` for `rows` rows of `width` values.
-fn placeholders(rows: usize, width: usize) -> String {
+/// `($1, $2, …), (…)` for `rows` rows of `width` values. SQLite gets the
+/// same numbers as `?1, ?2`: it reads `$1` as a *name* and looks each one
+/// up among the names before it, which makes long statements quadratic.
+fn placeholders(sigil: char, rows: usize, width: usize) -> String {
     (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            let cells: Vec<String> = (1..=width).map(|c| format!("{sigil}{}", r * width + c)).collect();
             format!("({})", cells.join(", "))
         })
         .collect::<Vec<_>>()
@@ -80,12 +91,13 @@ pub async fn insert(
     tail: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut returned = Vec::new();
+    let sigil = sigil(tx);
     let per_statement = (MAX_BINDS / columns.len().max(1)).max(1);
     for chunk in rows.chunks(per_statement) {
         let sql = format!(
             "INSERT INTO {table} ({}) VALUES {} {tail}",
             columns.join(", "),
-            placeholders(chunk.len(), columns.len())
+            placeholders(sigil, chunk.len(), columns.len())
         );
         let q = bind_all(sqlx::query(&sql), chunk);
         if tail.contains("RETURNING") {
@@ -100,29 +112,78 @@ pub async fn insert(
     Ok(returned)
 }
 
-/// Updates many rows, each with its own values: `rows` are
-/// `[key, value…]` matching `columns`; `set` and `filter` refer to them as
-/// `v.<column>` and to the table by its name. Returns the keys of the rows
-/// updated (the filter may guard each, e.g. on the value read earlier).
-pub async fn update_from(
+/// Updates many rows, each with its own values: `rows` are `[key,
+/// value…]` matching `columns` (the key first, a text). Each `(column,
+/// value)` of `set` assigns a value column; each of `guard` requires the
+/// row's column to still equal a value column (the value read earlier);
+/// `filter` is any further condition on the table (unqualified columns).
+/// Returns the keys of the rows updated.
+pub async fn update_many(
     tx: &mut Transaction<'static, Any>,
     table: &str,
     columns: &[&str],
     rows: &[Vec<Val>],
-    set: &str,
+    set: &[(&str, &str)],
+    guard: &[(&str, &str)],
     filter: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
+    let key = columns[0];
+    let column_of = |name: &str| columns.iter().position(|c| *c == name).expect("a listed column") + 1;
     let mut updated = Vec::new();
+    if sigil(tx) == '?' {
+        // SQLite: rows that get the same values (invoices due the same day
+        // in the same zone) in one statement, found through the key index
+        // (a join with a list of values would scan the table).
+        let mut groups: Vec<(Vec<Val>, Vec<String>)> = Vec::new();
+        for row in rows {
+            let values: Vec<Val> = row[1..].to_vec();
+            let Val::Text(Some(k)) = &row[0] else { continue };
+            match groups.iter_mut().find(|(v, _)| *v == values) {
+                Some((_, keys)) => keys.push(k.clone()),
+                None => groups.push((values, vec![k.clone()])),
+            }
+        }
+        let assignments: Vec<String> = set.iter().map(|(t, c)| format!("{t} = ?{}", column_of(c) - 1)).collect();
+        let mut conditions: Vec<String> = guard.iter().map(|(t, c)| format!("{t} = ?{}", column_of(c) - 1)).collect();
+        if !filter.is_empty() {
+            conditions.push(filter.to_string());
+        }
+        let width = columns.len() - 1;
+        for (values, keys) in &groups {
+            for ids in keys.chunks(MAX_BINDS) {
+                let list: Vec<String> = (0..ids.len()).map(|i| format!("?{}", width + i + 1)).collect();
+                let mut all = conditions.clone();
+                all.push(format!("{key} IN ({})", list.join(", ")));
+                let sql = format!(
+                    "UPDATE {table} SET {} WHERE {} RETURNING {key}",
+                    assignments.join(", "),
+                    all.join(" AND ")
+                );
+                let mut bound = vec![values.clone()];
+                bound.push(ids.iter().map(|k| Val::from(k.as_str())).collect());
+                use sqlx::Row;
+                for row in bind_all(sqlx::query(&sql), &bound).fetch_all(&mut **tx).await? {
+                    updated.push(row.try_get::<String, _>(0)?);
+                }
+            }
+        }
+        return Ok(updated);
+    }
+    // PostgreSQL: one statement per chunk, joined with the list of values.
+    let assignments: Vec<String> = set.iter().map(|(t, c)| format!("{t} = v.{c}")).collect();
+    let mut conditions = vec![format!("{table}.{key} = v.{key}")];
+    conditions.extend(guard.iter().map(|(t, c)| format!("{table}.{t} = v.{c}")));
+    if !filter.is_empty() {
+        conditions.push(filter.to_string());
+    }
     let per_statement = (MAX_BINDS / columns.len().max(1)).max(1);
     for chunk in rows.chunks(per_statement) {
-        // The values as a named table both backends read (a VALUES list is
-        // not subject to SQLite's limit on compound SELECTs).
         let sql = format!(
-            "WITH v ({}) AS (VALUES {}) UPDATE {table} SET {set} FROM v WHERE {table}.{key} = v.{key} AND {filter} \
-             RETURNING {table}.{key}",
+            "UPDATE {table} SET {} FROM (VALUES {}) AS v ({}) WHERE {} RETURNING {table}.{key}",
+            assignments.join(", "),
+            placeholders('$', chunk.len(), columns.len()),
             columns.join(", "),
-            placeholders(chunk.len(), columns.len()),
-            key = columns[0]
+            conditions.join(" AND "),
         );
         use sqlx::Row;
         for row in bind_all(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
@@ -138,6 +199,7 @@ mod tests {
 
     #[test]
     fn placeholders_number_every_cell() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders('$', 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders('?', 1, 2), "(?1, ?2)");
     }
 }
