@@ -67,13 +67,16 @@ fn bind_all<'q>(
     q
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `width` values. SQLite gets the
-/// same numbers as `?1, ?2`: it reads `$1` as a *name* and looks each one
-/// up among the names before it, which makes long statements quadratic.
+/// `($1, $2, …), (…)` for `rows` rows of `width` values; for SQLite plain
+/// `(?, ?, …)` in binding order. SQLite keeps numbered and named parameters
+/// (`$1`, `?1`) in a list it searches linearly for every value bound, which
+/// makes a long statement quadratic; plain `?` is not in that list.
 fn placeholders(sigil: char, rows: usize, width: usize) -> String {
     (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (1..=width).map(|c| format!("{sigil}{}", r * width + c)).collect();
+            let cells: Vec<String> = (1..=width)
+                .map(|c| if sigil == '?' { "?".to_string() } else { format!("${}", r * width + c) })
+                .collect();
             format!("({})", cells.join(", "))
         })
         .collect::<Vec<_>>()
@@ -143,24 +146,24 @@ pub async fn update_many(
                 None => groups.push((values, vec![k.clone()])),
             }
         }
-        let assignments: Vec<String> = set.iter().map(|(t, c)| format!("{t} = ?{}", column_of(c) - 1)).collect();
-        let mut conditions: Vec<String> = guard.iter().map(|(t, c)| format!("{t} = ?{}", column_of(c) - 1)).collect();
+        // Plain `?` in binding order: the set values, the guard values, the keys.
+        let assignments: Vec<String> = set.iter().map(|(t, _)| format!("{t} = ?")).collect();
+        let mut conditions: Vec<String> = guard.iter().map(|(t, _)| format!("{t} = ?")).collect();
         if !filter.is_empty() {
             conditions.push(filter.to_string());
         }
-        let width = columns.len() - 1;
         for (values, keys) in &groups {
+            let mut leading: Vec<Val> = set.iter().map(|(_, c)| values[column_of(c) - 2].clone()).collect();
+            leading.extend(guard.iter().map(|(_, c)| values[column_of(c) - 2].clone()));
             for ids in keys.chunks(MAX_BINDS) {
-                let list: Vec<String> = (0..ids.len()).map(|i| format!("?{}", width + i + 1)).collect();
                 let mut all = conditions.clone();
-                all.push(format!("{key} IN ({})", list.join(", ")));
+                all.push(format!("{key} IN ({})", vec!["?"; ids.len()].join(", ")));
                 let sql = format!(
                     "UPDATE {table} SET {} WHERE {} RETURNING {key}",
                     assignments.join(", "),
                     all.join(" AND ")
                 );
-                let mut bound = vec![values.clone()];
-                bound.push(ids.iter().map(|k| Val::from(k.as_str())).collect());
+                let bound = vec![leading.clone(), ids.iter().map(|k| Val::from(k.as_str())).collect()];
                 use sqlx::Row;
                 for row in bind_all(sqlx::query(&sql), &bound).fetch_all(&mut **tx).await? {
                     updated.push(row.try_get::<String, _>(0)?);
@@ -200,6 +203,6 @@ mod tests {
     #[test]
     fn placeholders_number_every_cell() {
         assert_eq!(placeholders('$', 2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholders('?', 1, 2), "(?1, ?2)");
+        assert_eq!(placeholders('?', 2, 2), "(?, ?), (?, ?)");
     }
 }
