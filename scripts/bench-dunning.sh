@@ -19,7 +19,7 @@ echo "== SQLite"
 "$BIN" "sqlite://$DIR/bench.db?mode=rwc" "$INVOICES" "$CUSTOMERS" "$EMAILS"
 
 echo "== PostgreSQL"
-psql "$PG" -qc "DROP DATABASE IF EXISTS settle_bench" -c "CREATE DATABASE settle_bench" >/dev/null
+psql "$PG" -qc "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS settle_bench" -c "CREATE DATABASE settle_bench" >/dev/null
 BENCH_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path="/settle_bench").geturl())' "$PG")
 "$BIN" "$BENCH_URL" "$INVOICES" "$CUSTOMERS" "$EMAILS"
 psql "$PG" -qc "DROP DATABASE settle_bench" >/dev/null

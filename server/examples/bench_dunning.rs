@@ -21,6 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DAY: i64 = 86_400_000;
+/// A day in SQL, as a 64-bit number (PostgreSQL would multiply in 32 bits).
+const DAY_SQL: &str = "CAST(86400000 AS BIGINT)";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -85,7 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn generate(db: &Db, now: UtcMillis, invoices: i64, customers: i64) -> Result<(), sqlx::Error> {
     let pool = db.pool();
     let series = |n: i64| match db.backend() {
-        app::server::Backend::Postgres => format!("(SELECT generate_series(0, {}) AS n) seq", n - 1),
+        app::server::Backend::Postgres => format!("(SELECT generate_series(0::bigint, {}) AS n) seq", n - 1),
         app::server::Backend::Sqlite => {
             format!(
                 "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {}) SELECT n FROM s) seq",
@@ -115,10 +117,10 @@ async fn generate(db: &Db, now: UtcMillis, invoices: i64, customers: i64) -> Res
         "INSERT INTO invoices (id, merchant_id, customer_id, number, currency, subtotal_minor, total_minor, status, \
          issued_at, due_at, created_at, updated_at, dunning_step, dunning_next_at) \
          SELECT 'inv_bench_' || CAST(n AS TEXT), 'mer_bench', 'cus_bench_' || CAST(n % {customers} AS TEXT), \
-         'B-' || CAST(n AS TEXT), 'USD', 1000 + n % 9000, 1000 + n % 9000, 'open', $1 - 40 * {DAY}, \
-         CASE WHEN n < {customers} THEN $1 - 2 * {DAY} ELSE $1 + (1 + n / {customers}) * {DAY} END, $1, $1, \
+         'B-' || CAST(n AS TEXT), 'USD', 1000 + n % 9000, 1000 + n % 9000, 'open', $1 - 40 * {DAY_SQL}, \
+         CASE WHEN n < {customers} THEN $1 - 2 * {DAY_SQL} ELSE $1 + (1 + n / {customers}) * {DAY_SQL} END, $1, $1, \
          CASE WHEN n < {customers} THEN 2 ELSE 0 END, \
-         CASE WHEN n < {customers} THEN $1 - 3600000 ELSE $1 + (1 + n / {customers}) * {DAY} - 7 * {DAY} + {DAY} END \
+         CASE WHEN n < {customers} THEN $1 - 3600000 ELSE $1 + (1 + n / {customers}) * {DAY_SQL} - 7 * {DAY_SQL} + {DAY_SQL} END \
          FROM {}",
         series(invoices)
     ))
@@ -200,7 +202,7 @@ async fn set_based(db: &Db, now: UtcMillis) -> Result<i64, sqlx::Error> {
     .execute(&mut *tx)
     .await?;
     sqlx::query(&format!(
-        "UPDATE invoices SET dunning_step = 3, dunning_next_at = $1 + 2 * {DAY} \
+        "UPDATE invoices SET dunning_step = 3, dunning_next_at = $1 + 2 * {DAY_SQL} \
          WHERE id IN (SELECT invoice_id FROM message_invoices WHERE message_id LIKE 'msg_sql_%')"
     ))
     .bind(now.0)
@@ -229,7 +231,7 @@ async fn delivery(db: &Db, now: UtcMillis, emails: i64) -> Result<(), Box<dyn st
     sqlx::query("DELETE FROM messages").execute(db.pool()).await?;
     let body = "Hi,\n\nA reminder that invoice B-1 for $12.34 is past due.\n\nPay here: https://pay.bench.test/p/bench/l/x?to=pay\n".repeat(4);
     let series = match db.backend() {
-        app::server::Backend::Postgres => format!("(SELECT generate_series(0, {}) AS n) seq", emails - 1),
+        app::server::Backend::Postgres => format!("(SELECT generate_series(0::bigint, {}) AS n) seq", emails - 1),
         app::server::Backend::Sqlite => format!(
             "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {}) SELECT n FROM s) seq",
             emails - 1

@@ -133,64 +133,43 @@ pub async fn update_many(
     let key = columns[0];
     let column_of = |name: &str| columns.iter().position(|c| *c == name).expect("a listed column") + 1;
     let mut updated = Vec::new();
-    if sigil(tx) == '?' {
-        // SQLite: rows that get the same values (invoices due the same day
-        // in the same zone) in one statement, found through the key index
-        // (a join with a list of values would scan the table).
-        let mut groups: Vec<(Vec<Val>, Vec<String>)> = Vec::new();
-        for row in rows {
-            let values: Vec<Val> = row[1..].to_vec();
-            let Val::Text(Some(k)) = &row[0] else { continue };
-            match groups.iter_mut().find(|(v, _)| *v == values) {
-                Some((_, keys)) => keys.push(k.clone()),
-                None => groups.push((values, vec![k.clone()])),
-            }
+    let sigil = sigil(tx);
+    // Rows that get the same values (invoices due the same day in the same
+    // zone) go in one statement with a list of keys, which both backends
+    // look up through the key index (a join with a list of values can make
+    // them scan the table).
+    let mut groups: Vec<(Vec<Val>, Vec<String>)> = Vec::new();
+    for row in rows {
+        let values: Vec<Val> = row[1..].to_vec();
+        let Val::Text(Some(k)) = &row[0] else { continue };
+        match groups.iter_mut().find(|(v, _)| *v == values) {
+            Some((_, keys)) => keys.push(k.clone()),
+            None => groups.push((values, vec![k.clone()])),
         }
-        // Plain `?` in binding order: the set values, the guard values, the keys.
-        let assignments: Vec<String> = set.iter().map(|(t, _)| format!("{t} = ?")).collect();
-        let mut conditions: Vec<String> = guard.iter().map(|(t, _)| format!("{t} = ?")).collect();
-        if !filter.is_empty() {
-            conditions.push(filter.to_string());
-        }
-        for (values, keys) in &groups {
-            let mut leading: Vec<Val> = set.iter().map(|(_, c)| values[column_of(c) - 2].clone()).collect();
-            leading.extend(guard.iter().map(|(_, c)| values[column_of(c) - 2].clone()));
-            for ids in keys.chunks(MAX_BINDS) {
-                let mut all = conditions.clone();
-                all.push(format!("{key} IN ({})", vec!["?"; ids.len()].join(", ")));
-                let sql = format!(
-                    "UPDATE {table} SET {} WHERE {} RETURNING {key}",
-                    assignments.join(", "),
-                    all.join(" AND ")
-                );
-                let bound = vec![leading.clone(), ids.iter().map(|k| Val::from(k.as_str())).collect()];
-                use sqlx::Row;
-                for row in bind_all(sqlx::query(&sql), &bound).fetch_all(&mut **tx).await? {
-                    updated.push(row.try_get::<String, _>(0)?);
-                }
-            }
-        }
-        return Ok(updated);
     }
-    // PostgreSQL: one statement per chunk, joined with the list of values.
-    let assignments: Vec<String> = set.iter().map(|(t, c)| format!("{t} = v.{c}")).collect();
-    let mut conditions = vec![format!("{table}.{key} = v.{key}")];
-    conditions.extend(guard.iter().map(|(t, c)| format!("{table}.{t} = v.{c}")));
+    // Bound in order: the set values, the guard values, the keys.
+    let mark = |n: usize| if sigil == '?' { "?".to_string() } else { format!("${n}") };
+    let assignments: Vec<String> = set.iter().enumerate().map(|(i, (t, _))| format!("{t} = {}", mark(i + 1))).collect();
+    let mut conditions: Vec<String> =
+        guard.iter().enumerate().map(|(i, (t, _))| format!("{t} = {}", mark(set.len() + i + 1))).collect();
     if !filter.is_empty() {
         conditions.push(filter.to_string());
     }
-    let per_statement = (MAX_BINDS / columns.len().max(1)).max(1);
-    for chunk in rows.chunks(per_statement) {
-        let sql = format!(
-            "UPDATE {table} SET {} FROM (VALUES {}) AS v ({}) WHERE {} RETURNING {table}.{key}",
-            assignments.join(", "),
-            placeholders('$', chunk.len(), columns.len()),
-            columns.join(", "),
-            conditions.join(" AND "),
-        );
-        use sqlx::Row;
-        for row in bind_all(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
-            updated.push(row.try_get::<String, _>(0)?);
+    let leading_count = set.len() + guard.len();
+    for (values, keys) in &groups {
+        let mut leading: Vec<Val> = set.iter().map(|(_, c)| values[column_of(c) - 2].clone()).collect();
+        leading.extend(guard.iter().map(|(_, c)| values[column_of(c) - 2].clone()));
+        for ids in keys.chunks(MAX_BINDS) {
+            let list: Vec<String> = (0..ids.len()).map(|i| mark(leading_count + i + 1)).collect();
+            let mut all = conditions.clone();
+            all.push(format!("{key} IN ({})", list.join(", ")));
+            let sql =
+                format!("UPDATE {table} SET {} WHERE {} RETURNING {key}", assignments.join(", "), all.join(" AND "));
+            let bound = vec![leading.clone(), ids.iter().map(|k| Val::from(k.as_str())).collect()];
+            use sqlx::Row;
+            for row in bind_all(sqlx::query(&sql), &bound).fetch_all(&mut **tx).await? {
+                updated.push(row.try_get::<String, _>(0)?);
+            }
         }
     }
     Ok(updated)
