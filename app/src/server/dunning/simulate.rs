@@ -13,6 +13,7 @@ use crate::server::gateway::sandbox::SandboxGateway;
 use crate::server::gateway::Gateways;
 use crate::server::ids::MerchantId;
 use crate::server::portal::customer_zone;
+use crate::server::repo::bulk::Val;
 use crate::server::repo::{customers, merchants};
 use crate::server::state::PortalSettings;
 use crate::server::{AppState, Db, ManualClock, UtcMillis};
@@ -190,11 +191,6 @@ const TABLES: &[(&str, &str)] = &[
     ("message_invoices", "message_id IN (SELECT id FROM messages WHERE merchant_id = $1)"),
 ];
 
-enum Value {
-    Int(Option<i64>),
-    Text(Option<String>),
-}
-
 async fn copy_merchant(source: &Db, copy: &Db, merchant: &MerchantId) -> Result<(), SimError> {
     let mut tx = copy.pool().begin().await?;
     for (table, filter) in TABLES {
@@ -208,23 +204,15 @@ async fn copy_merchant(source: &Db, copy: &Db, merchant: &MerchantId) -> Result<
             for i in 0..columns.len() {
                 // Every column is BIGINT or TEXT on both backends.
                 values.push(match row.try_get::<Option<i64>, _>(i) {
-                    Ok(v) => Value::Int(v),
-                    Err(_) => Value::Text(
+                    Ok(v) => Val::Int(v),
+                    Err(_) => Val::Text(
                         row.try_get::<Option<String>, _>(i)
                             .map_err(|e| SimError::Copy(format!("{table}.{}: {e}", columns[i])))?,
                     ),
                 });
             }
-            let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "));
-            let mut q = sqlx::query(&sql);
-            for v in values {
-                q = match v {
-                    Value::Int(v) => q.bind(v),
-                    Value::Text(v) => q.bind(v),
-                };
-            }
-            q.execute(&mut *tx).await?;
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            crate::server::repo::bulk::insert(&mut tx, table, &names, &[values], "").await?;
         }
     }
     // Secrets have no business in the copy.
