@@ -198,10 +198,8 @@ async fn copy_merchant(source: &Db, copy: &Db, merchant: &MerchantId) -> Result<
             .bind(merchant.as_str())
             .fetch_all(source.pool())
             .await?;
-        let Some(first) = rows.first() else { continue };
-        let columns: Vec<String> = first.columns().iter().map(|c| c.name().to_string()).collect();
-        let mut copied = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for row in rows {
+            let columns: Vec<String> = row.columns().iter().map(|c| c.name().to_string()).collect();
             let mut values = Vec::with_capacity(columns.len());
             for i in 0..columns.len() {
                 // Every column is BIGINT or TEXT on both backends.
@@ -213,10 +211,9 @@ async fn copy_merchant(source: &Db, copy: &Db, merchant: &MerchantId) -> Result<
                     ),
                 });
             }
-            copied.push(values);
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            crate::server::repo::bulk::insert(&mut tx, table, &names, &[values], "").await?;
         }
-        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-        crate::server::repo::bulk::insert(&mut tx, table, &names, &copied, "").await?;
     }
     // Secrets have no business in the copy.
     sqlx::query("UPDATE merchants SET webhook_secret = NULL").execute(&mut *tx).await?;

@@ -78,7 +78,18 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     };
     let pool = state.db.pool();
     let now = state.clock.now();
-    let due = due_invoices(state, now, limit).await?;
+    let due: Vec<DueRow> = sqlx::query_as(
+        "SELECT i.id, i.merchant_id, i.customer_id, i.number, i.currency, i.total_minor - i.amount_paid_minor AS owed, \
+         i.due_at, i.dunning_step, c.name, c.email, c.time_zone, c.locale, c.status AS customer_status, \
+         c.autopay_enabled, c.email_opt_out, c.sms_opt_out, c.sms_number FROM invoices i \
+         JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
+         WHERE i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor \
+         ORDER BY i.dunning_next_at LIMIT $2",
+    )
+    .bind(now.0)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
     if due.is_empty() {
         return Ok(report);
     }
@@ -128,52 +139,7 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
 /// Customers whose reminders are written in one transaction.
 const WRITE_CHUNK: usize = 500;
 
-/// The invoices whose next step has come, with their customers. SQLite
-/// hands the whole set over as one JSON value: row by row, its driver costs
-/// microseconds per value, more than the query itself.
-async fn due_invoices(state: &AppState, now: UtcMillis, limit: i64) -> Result<Vec<DueRow>, AppError> {
-    const COLUMNS: &str = "i.id, i.merchant_id, i.customer_id, i.number, i.currency, \
-        i.total_minor - i.amount_paid_minor AS owed, i.due_at, i.dunning_step, c.name, c.email, c.time_zone, \
-        c.locale, c.status AS customer_status, c.autopay_enabled, c.email_opt_out, c.sms_opt_out, c.sms_number";
-    const FROM: &str = "FROM invoices i JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
-        WHERE i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor \
-        ORDER BY i.dunning_next_at LIMIT $2";
-    let pool = state.db.pool();
-    if state.db.backend() == crate::server::Backend::Sqlite {
-        let fields = [
-            "id",
-            "merchant_id",
-            "customer_id",
-            "number",
-            "currency",
-            "owed",
-            "due_at",
-            "dunning_step",
-            "name",
-            "email",
-            "time_zone",
-            "locale",
-            "customer_status",
-            "autopay_enabled",
-            "email_opt_out",
-            "sms_opt_out",
-            "sms_number",
-        ];
-        let object: Vec<String> = fields.iter().map(|f| format!("'{f}', d.{f}")).collect();
-        let (json,): (String,) = sqlx::query_as(&format!(
-            "SELECT json_group_array(json_object({})) FROM (SELECT {COLUMNS} {FROM}) d",
-            object.join(", ")
-        ))
-        .bind(now.0)
-        .bind(limit)
-        .fetch_one(pool)
-        .await?;
-        return serde_json::from_str(&json).map_err(AppError::internal);
-    }
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} {FROM}")).bind(now.0).bind(limit).fetch_all(pool).await?)
-}
-
-#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 struct DueRow {
     id: String,
     merchant_id: String,

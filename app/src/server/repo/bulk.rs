@@ -40,53 +40,52 @@ impl From<Option<String>> for Val {
     }
 }
 
-/// Rows per statement: the rows travel as one JSON parameter, expanded by
-/// the database (`json_each` on SQLite, `jsonb_array_elements` on
-/// PostgreSQL), so a statement costs the same few bindings however many
-/// rows it carries; binding value by value costs microseconds each.
-const ROWS_PER_STATEMENT: usize = 2_000;
+/// Bound values per statement (SQLite allows 32766, PostgreSQL 65535); a
+/// few thousand keeps each statement quick to prepare.
+const MAX_BINDS: usize = 2_000;
 
-fn is_sqlite(tx: &mut Transaction<'static, Any>) -> bool {
-    tx.backend_name().eq_ignore_ascii_case("sqlite")
-}
-
-fn json_of(v: &Val) -> serde_json::Value {
-    match v {
-        Val::Int(Some(n)) => serde_json::Value::from(*n),
-        Val::Text(Some(s)) => serde_json::Value::from(s.as_str()),
-        Val::Int(None) | Val::Text(None) => serde_json::Value::Null,
-    }
-}
-
-/// The rows as a JSON array of arrays.
-fn json_rows(rows: &[Vec<Val>]) -> String {
-    serde_json::Value::Array(rows.iter().map(|r| serde_json::Value::Array(r.iter().map(json_of).collect())).collect())
-        .to_string()
-}
-
-/// `SELECT <cell 0>, <cell 1>, … FROM <the JSON rows in $1>`, each cell typed
-/// as its column's values are (`ints[i]`).
-fn select_from_json(sqlite: bool, ints: &[bool]) -> String {
-    if sqlite {
-        let cells: Vec<String> = (0..ints.len()).map(|i| format!("json_extract(value, '$[{i}]')")).collect();
-        format!("SELECT {} FROM json_each(?1)", cells.join(", "))
+fn sigil(tx: &mut Transaction<'static, Any>) -> char {
+    if tx.backend_name().eq_ignore_ascii_case("sqlite") {
+        '?'
     } else {
-        let cells: Vec<String> = ints
-            .iter()
-            .enumerate()
-            .map(|(i, int)| if *int { format!("(e->>{i})::bigint") } else { format!("(e->>{i})") })
-            .collect();
-        format!("SELECT {} FROM jsonb_array_elements($1::jsonb) AS e", cells.join(", "))
+        '$'
     }
 }
 
-fn int_columns(rows: &[Vec<Val>], width: usize) -> Vec<bool> {
-    (0..width).map(|i| rows.first().is_some_and(|r| matches!(r.get(i), Some(Val::Int(_))))).collect()
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    rows: &'q [Vec<Val>],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for row in rows {
+        for v in row {
+            q = match v {
+                Val::Int(v) => q.bind(*v),
+                Val::Text(v) => q.bind(v.as_deref()),
+            };
+        }
+    }
+    q
 }
 
-/// `INSERT INTO table (columns) SELECT … {tail}` for all `rows`; returns
-/// the first column of the rows actually inserted when `tail` ends in
-/// `RETURNING <column>`, else nothing.
+/// `($1, $2, …), (…)` for `rows` rows of `width` values; for SQLite plain
+/// `(?, ?, …)` in binding order. SQLite keeps numbered and named parameters
+/// (`$1`, `?1`) in a list it searches linearly for every value bound, which
+/// makes a long statement quadratic; plain `?` is not in that list.
+fn placeholders(sigil: char, rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=width)
+                .map(|c| if sigil == '?' { "?".to_string() } else { format!("${}", r * width + c) })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `INSERT INTO table (columns) VALUES … {tail}`; returns the first column
+/// of the rows actually inserted when `tail` ends in `RETURNING <column>`,
+/// else nothing.
 pub async fn insert(
     tx: &mut Transaction<'static, Any>,
     table: &str,
@@ -95,15 +94,15 @@ pub async fn insert(
     tail: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut returned = Vec::new();
-    if rows.is_empty() {
-        return Ok(returned);
-    }
-    let sqlite = is_sqlite(tx);
-    let source = select_from_json(sqlite, &int_columns(rows, columns.len()));
-    // SQLite needs a WHERE before ON CONFLICT after a SELECT (its parsing rule).
-    let sql = format!("INSERT INTO {table} ({}) {source} WHERE true {tail}", columns.join(", "));
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let q = sqlx::query(&sql).bind(json_rows(chunk));
+    let sigil = sigil(tx);
+    let per_statement = (MAX_BINDS / columns.len().max(1)).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {} {tail}",
+            columns.join(", "),
+            placeholders(sigil, chunk.len(), columns.len())
+        );
+        let q = bind_all(sqlx::query(&sql), chunk);
         if tail.contains("RETURNING") {
             use sqlx::Row;
             for row in q.fetch_all(&mut **tx).await? {
@@ -132,46 +131,43 @@ pub async fn update_many(
     filter: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let key = columns[0];
-    let column_of = |name: &str| columns.iter().position(|c| *c == name).expect("a listed column");
+    let column_of = |name: &str| columns.iter().position(|c| *c == name).expect("a listed column") + 1;
     let mut updated = Vec::new();
-    let sqlite = is_sqlite(tx);
+    let sigil = sigil(tx);
     // Rows that get the same values (invoices due the same day in the same
-    // zone) go in one statement with the list of their keys, which both
-    // backends look up through the key index.
-    let mut groups: Vec<(Vec<Val>, Vec<Val>)> = Vec::new();
+    // zone) go in one statement with a list of keys, which both backends
+    // look up through the key index (a join with a list of values can make
+    // them scan the table).
+    let mut groups: Vec<(Vec<Val>, Vec<String>)> = Vec::new();
     for row in rows {
-        let values: Vec<Val> = set.iter().chain(guard).map(|(_, c)| row[column_of(c)].clone()).collect();
+        let values: Vec<Val> = row[1..].to_vec();
+        let Val::Text(Some(k)) = &row[0] else { continue };
         match groups.iter_mut().find(|(v, _)| *v == values) {
-            Some((_, keys)) => keys.push(row[0].clone()),
-            None => groups.push((values, vec![row[0].clone()])),
+            Some((_, keys)) => keys.push(k.clone()),
+            None => groups.push((values, vec![k.clone()])),
         }
     }
-    let mark = |n: usize| if sqlite { format!("?{n}") } else { format!("${n}") };
-    let assignments: Vec<String> = set.iter().enumerate().map(|(i, (t, _))| format!("{t} = {}", mark(i + 2))).collect();
+    // Bound in order: the set values, the guard values, the keys.
+    let mark = |n: usize| if sigil == '?' { "?".to_string() } else { format!("${n}") };
+    let assignments: Vec<String> = set.iter().enumerate().map(|(i, (t, _))| format!("{t} = {}", mark(i + 1))).collect();
     let mut conditions: Vec<String> =
-        guard.iter().enumerate().map(|(i, (t, _))| format!("{t} = {}", mark(set.len() + i + 2))).collect();
-    conditions.push(if sqlite {
-        format!("{key} IN (SELECT value FROM json_each(?1))")
-    } else {
-        format!("{key} IN (SELECT jsonb_array_elements_text($1::jsonb))")
-    });
+        guard.iter().enumerate().map(|(i, (t, _))| format!("{t} = {}", mark(set.len() + i + 1))).collect();
     if !filter.is_empty() {
         conditions.push(filter.to_string());
     }
-    let sql =
-        format!("UPDATE {table} SET {} WHERE {} RETURNING {key}", assignments.join(", "), conditions.join(" AND "));
+    let leading_count = set.len() + guard.len();
     for (values, keys) in &groups {
-        for ids in keys.chunks(ROWS_PER_STATEMENT) {
-            let list = serde_json::Value::Array(ids.iter().map(json_of).collect()).to_string();
-            let mut q = sqlx::query(&sql).bind(list);
-            for v in values {
-                q = match v {
-                    Val::Int(v) => q.bind(*v),
-                    Val::Text(v) => q.bind(v.clone()),
-                };
-            }
+        let mut leading: Vec<Val> = set.iter().map(|(_, c)| values[column_of(c) - 2].clone()).collect();
+        leading.extend(guard.iter().map(|(_, c)| values[column_of(c) - 2].clone()));
+        for ids in keys.chunks(MAX_BINDS) {
+            let list: Vec<String> = (0..ids.len()).map(|i| mark(leading_count + i + 1)).collect();
+            let mut all = conditions.clone();
+            all.push(format!("{key} IN ({})", list.join(", ")));
+            let sql =
+                format!("UPDATE {table} SET {} WHERE {} RETURNING {key}", assignments.join(", "), all.join(" AND "));
+            let bound = vec![leading.clone(), ids.iter().map(|k| Val::from(k.as_str())).collect()];
             use sqlx::Row;
-            for row in q.fetch_all(&mut **tx).await? {
+            for row in bind_all(sqlx::query(&sql), &bound).fetch_all(&mut **tx).await? {
                 updated.push(row.try_get::<String, _>(0)?);
             }
         }
@@ -181,20 +177,11 @@ pub async fn update_many(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::placeholders;
 
     #[test]
-    fn rows_travel_as_json_and_come_back_typed() {
-        let rows = vec![vec![Val::from("a"), Val::from(1), Val::Int(None)]];
-        assert_eq!(json_rows(&rows), r#"[["a",1,null]]"#);
-        assert_eq!(int_columns(&rows, 3), [false, true, true]);
-        assert_eq!(
-            select_from_json(false, &[false, true]),
-            "SELECT (e->>0), (e->>1)::bigint FROM jsonb_array_elements($1::jsonb) AS e"
-        );
-        assert_eq!(
-            select_from_json(true, &[false, true]),
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)"
-        );
+    fn placeholders_number_every_cell() {
+        assert_eq!(placeholders('$', 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders('?', 2, 2), "(?, ?), (?, ?)");
     }
 }
