@@ -91,17 +91,3 @@ async fn ask_for_a_new_card(
     }
     Ok(())
 }
-
-/// Until when reminders for an invoice wait for a pending silent retry.
-pub async fn retry_pending_until(pool: &sqlx::AnyPool, invoice_id: &str) -> Result<Option<UtcMillis>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT run_at FROM jobs WHERE kind = 'autopay_retry' AND status IN ('queued', 'running') \
-         AND dedupe_key LIKE $1 ORDER BY run_at DESC LIMIT 1",
-    )
-    .bind(format!("autopay-retry:{invoice_id}:%"))
-    .fetch_optional(pool)
-    .await?;
-    // An hour after the retry: if it fails, the next one or the card email
-    // is queued by then.
-    Ok(row.map(|r| UtcMillis(r.0 + 60 * 60 * 1000)))
-}

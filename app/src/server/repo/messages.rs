@@ -31,16 +31,6 @@ pub struct MessageRow {
     pub attempts: i64,
 }
 
-/// A text message: one plain body, to a number in E.164 form.
-#[derive(Clone, Debug)]
-pub struct NewSms {
-    pub customer: CustomerId,
-    pub to_number: String,
-    pub body: String,
-    pub template_key: String,
-    pub dedupe_key: String,
-}
-
 /// Queues an email; `None` when a message with this dedupe key exists already.
 pub async fn enqueue_email<'c>(
     ex: impl AnyExecutor<'c>,
@@ -48,73 +38,22 @@ pub async fn enqueue_email<'c>(
     email: &NewEmail,
     now: UtcMillis,
 ) -> Result<Option<MessageId>, sqlx::Error> {
-    let row = OutboxRow {
-        channel: "email",
-        customer: email.customer.as_ref().map(|c| c.as_str()),
-        to: &email.to_address,
-        subject: &email.subject,
-        text: &email.body_text,
-        html: Some(&email.body_html),
-        template_key: &email.template_key,
-        dedupe_key: &email.dedupe_key,
-    };
-    insert(ex, merchant, &row, now).await
-}
-
-/// Queues a text message; `None` when one with this dedupe key exists already.
-pub async fn enqueue_sms<'c>(
-    ex: impl AnyExecutor<'c>,
-    merchant: &MerchantId,
-    sms: &NewSms,
-    now: UtcMillis,
-) -> Result<Option<MessageId>, sqlx::Error> {
-    let row = OutboxRow {
-        channel: "sms",
-        customer: Some(sms.customer.as_str()),
-        to: &sms.to_number,
-        subject: "",
-        text: &sms.body,
-        html: None,
-        template_key: &sms.template_key,
-        dedupe_key: &sms.dedupe_key,
-    };
-    insert(ex, merchant, &row, now).await
-}
-
-struct OutboxRow<'a> {
-    channel: &'static str,
-    customer: Option<&'a str>,
-    to: &'a str,
-    subject: &'a str,
-    text: &'a str,
-    html: Option<&'a str>,
-    template_key: &'a str,
-    dedupe_key: &'a str,
-}
-
-async fn insert<'c>(
-    ex: impl AnyExecutor<'c>,
-    merchant: &MerchantId,
-    row: &OutboxRow<'_>,
-    now: UtcMillis,
-) -> Result<Option<MessageId>, sqlx::Error> {
     let id = MessageId::new();
     let done = sqlx::query(
         "INSERT INTO messages (id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, \
          template_key, dedupe_key, status, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $11) \
+         VALUES ($1, $2, $3, 'email', $4, $5, $6, $7, $8, $9, 'queued', $10, $10) \
          ON CONFLICT (merchant_id, dedupe_key) DO NOTHING",
     )
     .bind(id.as_str())
     .bind(merchant.as_str())
-    .bind(row.customer)
-    .bind(row.channel)
-    .bind(row.to)
-    .bind(row.subject)
-    .bind(row.text)
-    .bind(row.html)
-    .bind(row.template_key)
-    .bind(row.dedupe_key)
+    .bind(email.customer.as_ref().map(|c| c.as_str().to_string()))
+    .bind(&email.to_address)
+    .bind(&email.subject)
+    .bind(&email.body_text)
+    .bind(&email.body_html)
+    .bind(&email.template_key)
+    .bind(&email.dedupe_key)
     .bind(now.0)
     .execute(ex)
     .await?;
