@@ -1,11 +1,13 @@
 //! Dunning benchmark (a measurement, not a test): prints figures.
 //!
 //! 1. Sweep: N open invoices across C customers (default 1,000,000 and
-//!    10,000), one invoice per customer due for a reminder now; times one
-//!    sweep that evaluates and enqueues every due effect, then, on the same
-//!    data reset to the same state, a hand-written set-based SQL version of
-//!    the same selection and the same effects (message, its invoices, an
-//!    event, an access link, the advanced step), and prints the ratio.
+//!    10,000); each customer has one invoice two days overdue and five
+//!    falling due within the week, so each gets one consolidated reminder
+//!    now. Times one sweep that evaluates and enqueues every due effect,
+//!    then, on the same data reset to the same state, a hand-written
+//!    set-based SQL version of the same selection and the same effects
+//!    (message, its invoices, an event, an access link, the advanced step);
+//!    three rounds each, the best of each counts; prints the ratio.
 //! 2. Delivery: M queued emails delivered by the delivery worker to an SMTP
 //!    sink (aiosmtpd), next to a raw pooled lettre loop sending as many.
 //!
@@ -61,17 +63,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     };
 
-    let t = Instant::now();
-    let report = sweep(&state, invoices).await?;
-    let engine = t.elapsed().as_secs_f64();
-    let (engine_messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(db.pool()).await?;
-    println!("[{backend}] engine sweep: {engine:.2} s, {} messages queued ({engine_messages} rows)", report.messages);
+    // Each side runs three times from the same state (the due set restored
+    // in between); the best run counts, so neither pays for a cold cache.
+    snapshot(&db, now).await?;
+    let (mut engine, mut sql) = (f64::MAX, f64::MAX);
+    let (mut engine_messages, mut sql_messages) = (0, 0);
+    for round in 1..=3 {
+        reset(&db).await?;
+        let t = Instant::now();
+        let report = sweep(&state, invoices).await?;
+        let took = t.elapsed().as_secs_f64();
+        engine = engine.min(took);
+        (engine_messages,) = sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(db.pool()).await?;
+        let (advanced,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM message_invoices").fetch_one(db.pool()).await?;
+        println!(
+            "[{backend}] round {round} engine sweep: {took:.2} s, {} messages queued covering {advanced} invoices",
+            report.messages
+        );
 
-    reset(&db, now).await?;
-    let t = Instant::now();
-    let sql_messages = set_based(&db, now).await?;
-    let sql = t.elapsed().as_secs_f64();
-    println!("[{backend}] set-based SQL: {sql:.2} s, {sql_messages} messages queued");
+        reset(&db).await?;
+        let t = Instant::now();
+        sql_messages = set_based(&db, now).await?;
+        let took = t.elapsed().as_secs_f64();
+        sql = sql.min(took);
+        let (advanced,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM message_invoices").fetch_one(db.pool()).await?;
+        println!("[{backend}] round {round} set-based SQL: {took:.2} s, {sql_messages} messages covering {advanced} invoices");
+    }
+    println!("[{backend}] best engine sweep {engine:.2} s, best set-based SQL {sql:.2} s");
     println!("[{backend}] sweep ratio engine/SQL: {:.2} (target <= 2)", engine / sql);
     if engine_messages != sql_messages {
         println!("[{backend}] WARNING: the two queued different numbers of messages");
@@ -81,9 +99,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// One merchant, `customers` customers in five zones, `invoices` open
-/// invoices; the first `customers` of them (one per customer) are two days
-/// overdue with their +1 reminder due, the rest fall due later.
+/// One merchant, `customers` customers in three zones, `invoices` open
+/// invoices: per customer, one two days overdue with its +1 reminder due,
+/// five falling due within the week with their courtesy reminder due, and
+/// the rest due later (nothing to send yet).
 async fn generate(db: &Db, now: UtcMillis, invoices: i64, customers: i64) -> Result<(), sqlx::Error> {
     let pool = db.pool();
     let series = |n: i64| match db.backend() {
@@ -136,19 +155,32 @@ async fn generate(db: &Db, now: UtcMillis, invoices: i64, customers: i64) -> Res
     Ok(())
 }
 
-/// Undoes the sweep's effects so the SQL version starts from the same state.
-async fn reset(db: &Db, now: UtcMillis) -> Result<(), sqlx::Error> {
+/// Keeps the due invoices' places in the sequence, for `reset`.
+async fn snapshot(db: &Db, now: UtcMillis) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "CREATE TABLE bench_due AS SELECT id, dunning_step, dunning_next_at FROM invoices \
+         WHERE status = 'open' AND dunning_next_at <= $1",
+    )
+    .bind(now.0)
+    .execute(db.pool())
+    .await?;
+    sqlx::query("CREATE UNIQUE INDEX bench_due_id ON bench_due (id)").execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Undoes a run's effects so every run starts from the same state.
+async fn reset(db: &Db) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    for sql in
-        ["DELETE FROM message_invoices", "DELETE FROM messages", "DELETE FROM events", "DELETE FROM access_tokens"]
-    {
+    for sql in [
+        "DELETE FROM message_invoices",
+        "DELETE FROM messages",
+        "DELETE FROM events",
+        "DELETE FROM access_tokens",
+        "UPDATE invoices SET dunning_step = b.dunning_step, dunning_next_at = b.dunning_next_at \
+         FROM bench_due b WHERE b.id = invoices.id",
+    ] {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
-    sqlx::query("UPDATE invoices SET dunning_step = 2, dunning_next_at = $1 WHERE due_at = $2")
-        .bind(now.0 - 3_600_000)
-        .bind(now.0 - 2 * DAY)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -90,9 +90,13 @@ pub enum ConfigError {
     File { path: String, reason: String },
 }
 
+/// `SETTLE_` variables that are not settings: the settings file's path,
+/// and inputs of single commands (a password must not be an argument).
+const NOT_SETTINGS: [&str; 2] = ["SETTLE_CONFIG", "SETTLE_OWNER_PASSWORD"];
+
 fn known_env_names() -> String {
     let mut names: Vec<&str> = SETTINGS.iter().map(|(env, _)| *env).collect();
-    names.push("SETTLE_CONFIG");
+    names.extend(NOT_SETTINGS);
     names.join(", ")
 }
 
@@ -233,7 +237,7 @@ impl Config {
 
     pub fn from_sources(env: &HashMap<String, String>, file: Option<&Path>) -> Result<Config, ConfigError> {
         for name in env.keys().filter(|k| k.starts_with("SETTLE_")) {
-            if name != "SETTLE_CONFIG" && !SETTINGS.iter().any(|(e, _)| e == name) {
+            if !NOT_SETTINGS.contains(&name.as_str()) && !SETTINGS.iter().any(|(e, _)| e == name) {
                 return Err(ConfigError::UnknownEnv(name.clone()));
             }
         }

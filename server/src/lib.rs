@@ -7,6 +7,7 @@ pub mod demo;
 pub mod gateway_admin;
 pub mod http_error;
 pub mod mail;
+pub mod merchant_admin;
 pub mod origin;
 pub mod routes;
 pub mod simulate_cli;

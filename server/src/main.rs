@@ -47,6 +47,29 @@ enum Command {
         #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
         webhook_secret: Option<String>,
     },
+    /// Create a merchant and its owner (who signs in to the console). The
+    /// owner's password is read from SETTLE_OWNER_PASSWORD, or from the
+    /// first line of standard input with --password-stdin.
+    CreateMerchant {
+        /// The portal address, e.g. acme (pages live under /p/acme).
+        #[arg(long)]
+        slug: String,
+        /// The business name customers see.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long, default_value = "")]
+        owner_name: String,
+        /// IANA zone for the merchant's reports and customers without one.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Read the owner's password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Show what a dunning policy would do over the next days, on a private
     /// copy of the merchant's data: every message and charge attempt, in each
     /// customer's local time, with the reason. Nothing is sent or charged.
@@ -103,6 +126,28 @@ async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error:
                 settle::gateway_admin::set_gateway(&db, &config, &merchant, &gateway, webhook_secret.as_deref())
                     .await?;
             println!("{message}");
+        }
+        Command::CreateMerchant { slug, name, owner_email, owner_name, time_zone, currency, password_stdin } => {
+            let owner_password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                std::env::var("SETTLE_OWNER_PASSWORD").map_err(|_| {
+                    "the owner's password is missing: set SETTLE_OWNER_PASSWORD or pass --password-stdin"
+                })?
+            };
+            let db = open_database(&config).await?;
+            let request = settle::merchant_admin::NewMerchantRequest {
+                slug,
+                name,
+                owner_email,
+                owner_name,
+                time_zone,
+                currency,
+                owner_password,
+            };
+            println!("{}", settle::merchant_admin::create_merchant(&db, clock.as_ref(), request).await?);
         }
         Command::Simulate(args) => {
             let db = open_database(&config).await?;

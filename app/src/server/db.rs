@@ -60,6 +60,17 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // SQLite's default page cache is 2 MB per connection:
+                        // a sweep over a large invoice table then rereads
+                        // and spills pages constantly. 32 MB each is cheap.
+                        sqlx::Executor::execute(conn, "PRAGMA cache_size = -32768").await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await
             .map_err(|source| DbError::Connect { backend: backend.name(), source })?;

@@ -11,6 +11,7 @@ mod email_delivery;
 mod exactly_once;
 mod invoices;
 mod jobs;
+mod merchant_admin;
 mod passwords;
 mod payments;
 mod portal_access;

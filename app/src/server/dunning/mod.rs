@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod expiry;
 pub mod notify;
 pub mod policy;
+pub mod schedule;
 pub mod sim_gateway;
 pub mod simulate;
 pub mod store;

@@ -7,17 +7,17 @@
 //! message once.
 
 use super::calendar::{is_quiet, local_day, next_allowed, send_time};
-use super::policy::{Channel, FinalAction, Policy, Step, StepKind};
+use super::policy::{Channel, FinalAction, Policy, StepKind};
+use super::schedule::{place, steps_for, ScheduleMemo};
 use super::templates::{default_template, ReminderContext, ReminderInvoice};
 use crate::server::ids::{AccessTokenId, CustomerId, EventId, InvoiceId, MerchantId, MessageId};
 use crate::server::mail::{render_branded, EmailContent};
-use crate::server::portal::{access_link_path, customer_zone, human_date};
+use crate::server::portal::{access_link_path, human_date};
 use crate::server::repo::bulk::{self, Val};
 use crate::server::repo::{events, merchants};
 use crate::server::tokens::SecretToken;
 use crate::server::{AppError, AppState, UtcMillis};
 use crate::types::{Currency, Money};
-use jiff::tz::TimeZone;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -35,34 +35,6 @@ pub struct SweepReport {
     pub expiry_warnings: usize,
 }
 
-/// The steps that apply to an invoice: no courtesy reminders when autopay
-/// will pay it anyway.
-fn steps_for(policy: &Policy, autopay: bool) -> Vec<&Step> {
-    policy.steps.iter().filter(|s| !(autopay && s.kind == StepKind::PreDue)).collect()
-}
-
-/// When each step is sent, for an invoice due at `due_at`.
-fn step_times(steps: &[&Step], due_at: i64, zone: &TimeZone, policy: &Policy) -> Vec<UtcMillis> {
-    let due_day = local_day(UtcMillis(due_at), zone);
-    steps
-        .iter()
-        .map(|s| {
-            let day = due_day.checked_add(jiff::Span::new().days(s.offset_days)).unwrap_or(due_day);
-            send_time(day, zone, policy.quiet_hours)
-        })
-        .collect()
-}
-
-/// Which step comes next at `now`: the latest one whose time has passed
-/// (an invoice that arrives late, or a sweep that ran late, sends only the
-/// most recent reminder, not every one it missed), else the first to come.
-pub fn place(times: &[UtcMillis], now: UtcMillis) -> Option<(usize, UtcMillis)> {
-    match times.iter().rposition(|t| t.0 <= now.0) {
-        Some(i) => Some((i, times[i])),
-        None => times.first().map(|t| (0, *t)),
-    }
-}
-
 pub use super::store::policy_for;
 
 /// Runs one sweep at the clock's now, over at most `limit` due invoices.
@@ -78,24 +50,34 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     };
     let pool = state.db.pool();
     let now = state.clock.now();
-    let due: Vec<DueRow> = sqlx::query_as(
+    // The due invoices, then their customers: one row per customer rather
+    // than its fields repeated on every invoice row.
+    let due = "i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor";
+    let invoices: Vec<DueInvoice> = sqlx::query_as(&format!(
         "SELECT i.id, i.merchant_id, i.customer_id, i.number, i.currency, i.total_minor - i.amount_paid_minor AS owed, \
-         i.due_at, i.dunning_step, c.name, c.email, c.time_zone, c.locale, c.status AS customer_status, \
-         c.autopay_enabled, c.email_opt_out, c.sms_opt_out, c.sms_number FROM invoices i \
-         JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
-         WHERE i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor \
-         ORDER BY i.dunning_next_at LIMIT $2",
-    )
+         i.due_at, i.dunning_step FROM invoices i WHERE {due} ORDER BY i.dunning_next_at LIMIT $2"
+    ))
     .bind(now.0)
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    if due.is_empty() {
+    if invoices.is_empty() {
         return Ok(report);
     }
+    let customers: HashMap<String, DueCustomer> = sqlx::query_as::<_, DueCustomer>(&format!(
+        "SELECT c.id, c.merchant_id, c.name, c.email, c.time_zone, c.locale, c.status, c.autopay_enabled, \
+         c.email_opt_out, c.sms_opt_out, c.sms_number FROM customers c \
+         WHERE c.id IN (SELECT i.customer_id FROM invoices i WHERE {due})"
+    ))
+    .bind(now.0)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|c| (c.id.clone(), c))
+    .collect();
     let rules = StopRules::load(pool, now).await?;
-    let mut by_customer: BTreeMap<(String, String), Vec<DueRow>> = BTreeMap::new();
-    for row in due {
+    let mut by_customer: BTreeMap<(String, String), Vec<DueInvoice>> = BTreeMap::new();
+    for row in invoices {
         by_customer.entry((row.merchant_id.clone(), row.customer_id.clone())).or_default().push(row);
     }
     // Oldest first within each customer's reminder (read in due-time order,
@@ -105,7 +87,8 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     }
     let mut merchants_seen: BTreeMap<String, Option<(merchants::MerchantRow, Policy)>> = BTreeMap::new();
     let mut plan = Plan::default();
-    for ((merchant_id, _), rows) in by_customer {
+    let mut memo = ScheduleMemo::default();
+    for ((merchant_id, customer_id), rows) in by_customer {
         if !merchants_seen.contains_key(&merchant_id) {
             let id = MerchantId::from_trusted(merchant_id.clone());
             let found = match merchants::find(pool, &id).await? {
@@ -115,7 +98,10 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
             merchants_seen.insert(merchant_id.clone(), found);
         }
         let Some((merchant, policy)) = &merchants_seen[&merchant_id] else { continue };
-        decide(state, merchant, policy, rows, &rules, now, &mut plan, &mut report)?;
+        // The join's guarantee: an invoice's customer is the merchant's.
+        let Some(customer) = customers.get(&customer_id).filter(|c| c.merchant_id == merchant_id) else { continue };
+        let due = Due { merchant, policy, customer, rows };
+        decide(state, due, &rules, now, &mut memo, &mut plan, &mut report)?;
     }
 
     // Holds: when each held invoice is looked at again.
@@ -139,8 +125,9 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
 /// Customers whose reminders are written in one transaction.
 const WRITE_CHUNK: usize = 500;
 
+/// An invoice whose next step has come.
 #[derive(Clone, Debug, sqlx::FromRow)]
-struct DueRow {
+struct DueInvoice {
     id: String,
     merchant_id: String,
     customer_id: String,
@@ -149,15 +136,30 @@ struct DueRow {
     owed: i64,
     due_at: i64,
     dunning_step: Option<i64>,
+}
+
+/// The customer of due invoices: how to reach them and in which zone.
+#[derive(Clone, Debug, sqlx::FromRow)]
+struct DueCustomer {
+    id: String,
+    merchant_id: String,
     name: String,
     email: String,
     time_zone: String,
     locale: String,
-    customer_status: String,
+    status: String,
     autopay_enabled: i64,
     email_opt_out: i64,
     sms_opt_out: i64,
     sms_number: Option<String>,
+}
+
+/// One customer's due invoices, with their merchant and its policy.
+struct Due<'a> {
+    merchant: &'a merchants::MerchantRow,
+    policy: &'a Policy,
+    customer: &'a DueCustomer,
+    rows: Vec<DueInvoice>,
 }
 
 /// The stop rules for every due invoice, read at once: active promises,
@@ -225,7 +227,7 @@ impl StopRules {
 #[derive(Default)]
 struct Plan {
     holds: Vec<(String, UtcMillis)>,
-    finals: Vec<(MerchantId, CustomerId, Policy, DueRow, usize)>,
+    finals: Vec<(MerchantId, CustomerId, Policy, DueInvoice, usize)>,
     outgoing: Vec<Outgoing>,
 }
 
@@ -275,29 +277,28 @@ impl Reach {
 
 /// One customer's due invoices: stop rules, quiet hours, the cap, then the
 /// consolidated reminder, rendered. Pure apart from reading `state`'s settings.
-#[allow(clippy::too_many_arguments)]
 fn decide(
     state: &AppState,
-    merchant: &merchants::MerchantRow,
-    policy: &Policy,
-    rows: Vec<DueRow>,
+    due: Due<'_>,
     rules: &StopRules,
     now: UtcMillis,
+    memo: &mut ScheduleMemo,
     plan: &mut Plan,
     report: &mut SweepReport,
 ) -> Result<(), AppError> {
-    let first = &rows[0];
+    let Due { merchant, policy, customer, rows } = due;
     let merchant_id = merchant.merchant_id();
-    let customer_id = CustomerId::from_trusted(first.customer_id.clone());
-    let zone = customer_zone(&first.time_zone, &merchant.time_zone);
-    let steps = steps_for(policy, first.autopay_enabled != 0);
+    let customer_id = CustomerId::from_trusted(customer.id.clone());
+    let zone = memo.zone(&customer.time_zone, &merchant.time_zone);
+    let autopay = customer.autopay_enabled != 0;
+    let steps = steps_for(policy, autopay);
     let reach = Reach {
-        email_opt_out: first.email_opt_out,
-        sms_opt_out: first.sms_opt_out,
-        sms_number: first.sms_number.clone(),
+        email_opt_out: customer.email_opt_out,
+        sms_opt_out: customer.sms_opt_out,
+        sms_number: customer.sms_number.clone(),
     };
     let (name, email, locale, active) =
-        (first.name.clone(), first.email.clone(), first.locale.clone(), first.customer_status == "active");
+        (customer.name.clone(), customer.email.clone(), customer.locale.clone(), customer.status == "active");
 
     // Stop rules, as they stand now, right before the effect.
     let mut sendable = Vec::new();
@@ -309,7 +310,7 @@ fn decide(
         // A reminder held back (quiet hours, the weekly cap, a promise) may
         // find later steps due too: send only the latest, never two in a row.
         if step < steps.len() {
-            if let Some((latest, _)) = place(&step_times(&steps, row.due_at, &zone, policy), now) {
+            if let Some((latest, _)) = place(memo.times(&merchant.id, &zone, row.due_at, autopay, policy), now) {
                 step = step.max(latest);
             }
         }
@@ -428,7 +429,7 @@ fn decide(
     let advancing = sendable
         .iter()
         .map(|(row, step)| {
-            let times = step_times(&steps, row.due_at, &zone, policy);
+            let times = memo.times(&merchant.id, &zone, row.due_at, autopay, policy);
             let next = match times.get(step + 1) {
                 Some(t) => Some(t.0),
                 // After the last step: the final action, if the policy has one.
@@ -588,11 +589,13 @@ async fn write_chunk(state: &AppState, chunk: &[Outgoing], now: UtcMillis) -> Re
 /// Gives invoices without a place in the sequence their first one.
 async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
     let now = state.clock.now();
+    // Merchant first, so that SQLite walks the partial index of unplaced
+    // invoices per merchant (CROSS JOIN fixes its join order) instead of
+    // every open invoice.
     let rows: Vec<(String, String, i64, String, String, i64)> = sqlx::query_as(
-        "SELECT i.id, i.merchant_id, i.due_at, c.time_zone, m.time_zone, c.autopay_enabled FROM invoices i \
-         JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
-         JOIN merchants m ON m.id = i.merchant_id \
-         WHERE i.status = 'open' AND i.dunning_step IS NULL LIMIT $1",
+        "SELECT i.id, i.merchant_id, i.due_at, c.time_zone, m.time_zone, c.autopay_enabled FROM merchants m \
+         CROSS JOIN invoices i JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id \
+         WHERE i.merchant_id = m.id AND i.status = 'open' AND i.dunning_step IS NULL LIMIT $1",
     )
     .bind(limit)
     .fetch_all(state.db.pool())
@@ -601,6 +604,7 @@ async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
         return Ok(0);
     }
     let mut policies: HashMap<String, Policy> = HashMap::new();
+    let mut memo = ScheduleMemo::default();
     let mut placed = Vec::with_capacity(rows.len());
     for (id, merchant, due_at, customer_tz, merchant_tz, autopay) in rows {
         if !policies.contains_key(&merchant) {
@@ -608,10 +612,8 @@ async fn schedule_new(state: &AppState, limit: i64) -> Result<usize, AppError> {
             policies.insert(merchant.clone(), policy);
         }
         let policy = &policies[&merchant];
-        let zone = customer_zone(&customer_tz, &merchant_tz);
-        let steps = steps_for(policy, autopay != 0);
-        let times = step_times(&steps, due_at, &zone, policy);
-        let (step, at) = match place(&times, now) {
+        let zone = memo.zone(&customer_tz, &merchant_tz);
+        let (step, at) = match place(memo.times(&merchant, &zone, due_at, autopay != 0, policy), now) {
             Some((i, at)) => (i as i64, Some(at.0)),
             None => (0, None),
         };
@@ -679,7 +681,7 @@ async fn final_action(
     merchant: &MerchantId,
     customer: &CustomerId,
     policy: &Policy,
-    row: &DueRow,
+    row: &DueInvoice,
     steps: usize,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
@@ -740,26 +742,4 @@ async fn final_action(
     }
     tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_late_invoice_gets_only_its_latest_step() {
-        let t = |v| UtcMillis(v);
-        let times = [t(10), t(20), t(30)];
-        assert_eq!(place(&times, t(5)), Some((0, t(10))));
-        assert_eq!(place(&times, t(20)), Some((1, t(20))));
-        assert_eq!(place(&times, t(99)), Some((2, t(30))));
-        assert_eq!(place(&[], t(1)), None);
-    }
-
-    #[test]
-    fn autopay_invoices_get_no_courtesy_reminders() {
-        let p = Policy::default();
-        assert_eq!(steps_for(&p, false).len(), 6);
-        assert!(steps_for(&p, true).iter().all(|s| s.kind == StepKind::Overdue));
-    }
 }

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod events;
 pub mod invoices;
 pub mod jobs;
+pub mod merchant_users;
 pub mod merchants;
 pub mod messages;
 pub mod payment_methods;
