@@ -8,11 +8,11 @@ use crate::types::{
 };
 use leptos::prelude::*;
 
+/// What every server function needs: the state and the session.
 #[cfg(feature = "ssr")]
-mod ssr {
-    pub use crate::server::repo::merchants;
-    pub use crate::server::{portal, portal_session, AppError, AppState};
-    pub use tower_sessions::Session;
+pub(crate) mod ssr_helpers {
+    use crate::server::{AppError, AppState};
+    use tower_sessions::Session;
 
     pub fn state() -> Result<AppState, AppError> {
         leptos::prelude::use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
@@ -21,6 +21,13 @@ mod ssr {
     pub async fn session() -> Result<Session, AppError> {
         leptos_axum::extract::<Session>().await.map_err(|e| AppError::internal(format!("no session layer: {e}")))
     }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use super::ssr_helpers::{session, state};
+    pub use crate::server::repo::merchants;
+    pub use crate::server::{portal, portal_session, AppError, AppState};
 
     /// The portal's merchant and the customer signed in to it.
     pub async fn signed_in(

@@ -1,8 +1,9 @@
 //! The HTML shell and the router.
 
 use crate::pages::{
-    AccountPage, AddCardPage, AuthenticatePage, InvoicePage, LinkPage, NotFound, PayPage, PaymentsPage, PortalHomePage,
-    ReceiptPage, SettingsPage, SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
+    AccountPage, AddCardPage, AuthenticatePage, ConsoleCustomersPage, ConsoleHomePage, ConsoleSignInPage, InvoicePage,
+    LinkPage, NotFound, PayPage, PaymentsPage, PortalHomePage, ReceiptPage, SettingsPage, SignInCodePage,
+    SignInLinkPage, SignInPage, SiteHome, VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -54,6 +55,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/p/:slug/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/sign-in/code") view=SignInCodePage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/s/:token") view=SignInLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/m/:slug") view=ConsoleHomePage/>
+                <Route path=path!("/m/:slug/sign-in") view=ConsoleSignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/m/:slug/customers") view=ConsoleCustomersPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

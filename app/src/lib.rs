@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod console_api;
 pub mod pages;
 pub mod types;
 

@@ -15,6 +15,12 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         match self {
             HttpError::App(AppError::NotFound) => (StatusCode::NOT_FOUND, "Not found\n").into_response(),
+            HttpError::App(AppError::NotSignedIn) => {
+                (StatusCode::UNAUTHORIZED, "Please sign in first.\n").into_response()
+            }
+            HttpError::App(AppError::Forbidden(message)) => {
+                (StatusCode::FORBIDDEN, format!("{message}\n")).into_response()
+            }
             HttpError::App(e) => {
                 tracing::error!(error = %e, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again in a moment.\n")

@@ -1,8 +1,10 @@
 //! Building blocks shared by the portal pages.
 
+mod console_layout;
 mod layout;
 mod support;
 
+pub use console_layout::ConsoleLayout;
 pub use layout::{BrandedLayout, PlainLayout};
 pub use support::ContactSupport;
 

@@ -1,6 +1,7 @@
 //! One module per route.
 
 mod account;
+mod console;
 mod home;
 mod invoice;
 mod link;
@@ -11,6 +12,7 @@ mod settings;
 mod sign_in;
 
 pub use account::AccountPage;
+pub use console::{ConsoleCustomersPage, ConsoleHomePage, ConsoleSignInPage};
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};
 pub use link::LinkPage;

@@ -10,6 +10,9 @@ pub enum AppError {
     NotSignedIn,
     #[error("not found")]
     NotFound,
+    /// Signed in, but the role doesn't allow it; the message says what was refused.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("session error: {0}")]
@@ -29,6 +32,7 @@ impl From<AppError> for PortalError {
         match err {
             AppError::NotSignedIn => PortalError::NotSignedIn,
             AppError::NotFound => PortalError::NotFound,
+            AppError::Forbidden(message) => PortalError::Forbidden(message),
             other => {
                 tracing::error!(error = %other, "portal request failed");
                 PortalError::Internal

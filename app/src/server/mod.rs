@@ -3,6 +3,7 @@
 
 pub mod account_security;
 pub mod clock;
+pub mod console;
 pub mod csp;
 pub mod db;
 pub mod dunning;

@@ -11,6 +11,9 @@ pub enum PortalError {
     NotSignedIn,
     #[error("We couldn't find that.")]
     NotFound,
+    /// The signed-in staff member's role doesn't allow the action.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// The request never reached our code properly (network, decoding).

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod branding;
+pub mod console;
 pub mod error;
 pub mod invoice;
 pub mod link;
@@ -13,6 +14,7 @@ pub mod sign_in;
 
 pub use account::{AccountSecurity, AccountView, BalanceLine, InvoiceStatusLabel, OpenInvoice};
 pub use branding::{Branding, PortalHome};
+pub use console::{ConsoleHeader, ConsoleSignInView, CustomerFilter, CustomerList, CustomerListItem};
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};
 pub use link::LinkStatus;

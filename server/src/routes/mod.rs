@@ -2,6 +2,7 @@
 //! together with the Leptos pages and the middleware every request passes.
 
 pub mod account;
+pub mod console;
 pub mod dev_outbox;
 pub mod health;
 pub mod pay;
@@ -91,6 +92,7 @@ pub fn app_router(
         .merge(health::router())
         .merge(portal_auth::router())
         .merge(sign_in::router())
+        .merge(console::router())
         .merge(account::router())
         .merge(settings::router())
         .merge(pay::router())

@@ -72,7 +72,7 @@ async fn sign_in_with_password(
 }
 
 /// 429 with a page that says what happened and when to try again.
-fn too_many(retry_after_secs: i64, portal_home: &str) -> Response {
+pub(crate) fn too_many(retry_after_secs: i64, portal_home: &str) -> Response {
     let minutes = (retry_after_secs + 59) / 60;
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

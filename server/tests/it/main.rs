@@ -6,6 +6,7 @@ mod common;
 
 mod autopay;
 mod config_rejected;
+mod console;
 mod dunning;
 mod email_delivery;
 mod exactly_once;

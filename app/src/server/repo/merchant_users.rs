@@ -85,6 +85,27 @@ pub async fn find_by_email<'c>(
     .await
 }
 
+pub async fn find<'c>(
+    ex: impl AnyExecutor<'c>,
+    merchant: &MerchantId,
+    id: &MerchantUserId,
+) -> Result<Option<MerchantUserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, merchant_id, email, name, password_hash, role FROM merchant_users \
+         WHERE merchant_id = $1 AND id = $2",
+    )
+    .bind(merchant.as_str())
+    .bind(id.as_str())
+    .fetch_optional(ex)
+    .await
+}
+
+impl MerchantUserRow {
+    pub fn user_id(&self) -> MerchantUserId {
+        MerchantUserId::from_trusted(self.id.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Role;

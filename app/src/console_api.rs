@@ -1,0 +1,85 @@
+//! The merchant console's server functions. The merchant comes from the
+//! slug and the staff member from the session; every call checks that the
+//! staff member belongs to that merchant and that their role allows it.
+
+use crate::types::{ConsoleSignInView, CustomerFilter, CustomerList, PortalError};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::api::ssr_helpers::{session, state};
+    pub use crate::server::console::{session as console_session, Action, Staff};
+    pub use crate::server::repo::merchants::{self, MerchantRow};
+    pub use crate::server::{AppError, AppState};
+    pub use crate::types::ConsoleHeader;
+
+    /// The merchant behind the slug and the staff member signed in to it.
+    pub async fn staff(state: &AppState, slug: &str) -> Result<(MerchantRow, Staff), AppError> {
+        let merchant = merchants::find_by_slug(state.db.pool(), slug).await?.ok_or(AppError::NotFound)?;
+        let session = session().await?;
+        let staff =
+            console_session::for_merchant(state.db.pool(), &session, &merchant.merchant_id(), state.clock.now())
+                .await?;
+        Ok((merchant, staff))
+    }
+
+    pub fn header(merchant: &MerchantRow, staff: &Staff) -> ConsoleHeader {
+        ConsoleHeader {
+            slug: merchant.slug.clone(),
+            merchant_name: merchant.display_name.clone(),
+            user_name: staff.user.name.clone(),
+            user_email: staff.user.email.clone(),
+            role: staff.role.as_str().to_string(),
+            can_manage: staff.require(Action::ManageCustomers).is_ok(),
+        }
+    }
+}
+
+/// The console sign-in page: the merchant's name, and whether this browser
+/// is already signed in to its console.
+#[server(prefix = "/_srv", endpoint = "console_sign_in")]
+pub async fn fetch_console_sign_in(slug: String) -> Result<ConsoleSignInView, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let merchant =
+        merchants::find_by_slug(state.db.pool(), &slug).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
+    let session = session().await?;
+    let signed_in = match console_session::for_merchant(
+        state.db.pool(),
+        &session,
+        &merchant.merchant_id(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => true,
+        Err(AppError::NotSignedIn) => false,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(ConsoleSignInView { slug: merchant.slug, merchant_name: merchant.display_name, signed_in })
+}
+
+/// One page of the merchant's customers, searched and filtered.
+#[server(prefix = "/_srv", endpoint = "console_customers")]
+pub async fn load_console_customers(slug: String, filter: CustomerFilter) -> Result<CustomerList, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let listed = crate::server::console::customers::list(
+        state.db.pool(),
+        &merchant.merchant_id(),
+        "en-US",
+        state.clock.now(),
+        &filter,
+    )
+    .await?;
+    Ok(CustomerList {
+        header: header(&merchant, &staff),
+        items: listed.items,
+        total: listed.total,
+        page: filter.page.max(1),
+        per_page: crate::server::console::customers::PER_PAGE,
+        errors: listed.errors,
+    })
+}

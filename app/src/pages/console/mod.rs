@@ -1,0 +1,32 @@
+//! The merchant console's pages, under `/m/{slug}`.
+
+mod customers;
+mod sign_in;
+
+pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
+pub use sign_in::ConsoleSignInPage;
+
+use crate::types::PortalError;
+use leptos::prelude::*;
+
+/// What a console page shows when its data can't be had: the sign-in page
+/// when signed out, the refusal in words for a role that may not look.
+pub(crate) fn console_page_error(slug: &str, err: PortalError) -> AnyView {
+    match err {
+        PortalError::NotSignedIn => {
+            view! { <leptos_router::components::Redirect path=format!("/m/{slug}/sign-in")/> }.into_any()
+        }
+        PortalError::Forbidden(message) => {
+            crate::components::set_http_status(403);
+            view! {
+                <crate::components::PlainLayout>
+                    <h1>"Not allowed"</h1>
+                    <p>{message}</p>
+                </crate::components::PlainLayout>
+            }
+            .into_any()
+        }
+        PortalError::NotFound => view! { <crate::pages::NotFound/> }.into_any(),
+        e => crate::pages::load_failed(e),
+    }
+}

@@ -1,0 +1,10 @@
+//! The merchant console's server side: staff sessions, roles and sign-in.
+
+pub mod access;
+pub mod aging;
+pub mod customers;
+pub mod session;
+pub mod sign_in;
+
+pub use access::{allows, Action};
+pub use session::{ConsoleIdentity, Staff};

@@ -1,0 +1,76 @@
+//! What the merchant console's server functions return.
+
+use serde::{Deserialize, Serialize};
+
+/// The merchant and the staff member a console page is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleHeader {
+    pub slug: String,
+    pub merchant_name: String,
+    pub user_name: String,
+    pub user_email: String,
+    /// "owner", "admin" or "viewer".
+    pub role: String,
+    /// Whether the role may change customers and invoices (buttons hidden otherwise).
+    pub can_manage: bool,
+}
+
+/// The console sign-in page: which merchant it signs in to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleSignInView {
+    pub slug: String,
+    pub merchant_name: String,
+    pub signed_in: bool,
+}
+
+/// The customer list's search and filters, as in the page's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomerFilter {
+    /// Part of the name or email, any case.
+    pub q: String,
+    /// "active" or "suspended".
+    pub status: String,
+    /// An aging bucket key: "current", "1-30", "31-60", "61-90", "90+".
+    pub aging: String,
+    /// "yes": has an invoice in the reminder sequence; "no": none.
+    pub dunning: String,
+    /// "yes" / "no".
+    pub autopay: String,
+    /// "yes": has an active promise to pay.
+    pub promise: String,
+    /// "yes": has an open dispute.
+    pub dispute: String,
+    /// 1-based.
+    pub page: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerListItem {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+    pub autopay: bool,
+    /// Open balance per currency, formatted ("$1,250.00").
+    pub balances: Vec<String>,
+    pub open_invoices: i64,
+    /// Days past due of the oldest open invoice, when any is past due.
+    pub days_overdue: Option<i64>,
+    pub aging_label: String,
+    pub in_dunning: bool,
+    pub promise: bool,
+    pub dispute: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerList {
+    pub header: ConsoleHeader,
+    pub items: Vec<CustomerListItem>,
+    /// Customers matching the filters, over all pages.
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+    /// The filter's problems (an unknown bucket, say), shown above the list.
+    pub errors: Vec<String>,
+}
