@@ -2,7 +2,7 @@
 //! slug and the staff member from the session; every call checks that the
 //! staff member belongs to that merchant and that their role allows it.
 
-use crate::types::{ConsoleSignInView, CustomerFilter, CustomerList, PortalError};
+use crate::types::{ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, PortalError};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -82,4 +82,25 @@ pub async fn load_console_customers(slug: String, filter: CustomerFilter) -> Res
         per_page: crate::server::console::customers::PER_PAGE,
         errors: listed.errors,
     })
+}
+
+/// One customer: facts, invoices, the full timeline, and the notice left
+/// by the last action (shown once).
+#[server(prefix = "/_srv", endpoint = "console_customer")]
+pub async fn load_console_customer(slug: String, id: String) -> Result<CustomerDetail, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let customer = crate::server::ids::CustomerId::parse(&id).map_err(|_| AppError::NotFound)?;
+    let mut detail = crate::server::console::customer_detail::load(
+        state.db.pool(),
+        &merchant,
+        header(&merchant, &staff),
+        &customer,
+        state.clock.now(),
+    )
+    .await?;
+    detail.notice = console_session::take_notice(&session().await?).await?;
+    Ok(detail)
 }

@@ -8,8 +8,9 @@ use app::server::gateway::{Card, CustomerInfo};
 use app::server::ids::CustomerId;
 use app::server::ids::MerchantId;
 use app::server::repo::invoices::{InvoiceStatus, NewInvoice, NewInvoiceLine};
+use app::server::repo::merchant_users::{self, Role};
 use app::server::repo::{customers, invoices, merchants, payment_methods, payments};
-use app::server::{portal, AppError, Clock, Db, ManualClock, UtcMillis};
+use app::server::{passwords, portal, AppError, Clock, Db, ManualClock, UtcMillis};
 use app::types::{Currency, Money};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -23,6 +24,7 @@ pub const FEATURED_REF: &str = "demo-cus-01";
 #[derive(Debug)]
 pub struct DemoSummary {
     pub created: bool,
+    pub console_path: String,
     pub customers: usize,
     pub invoices: usize,
     pub featured_name: String,
@@ -37,7 +39,8 @@ impl DemoSummary {
             "{state}: Acme Co with {c} customers and {i} invoices (sandbox gateway, test mode).\n\
              Portal:      {portal}\n\
              Access link for {name} (several overdue invoices):\n  {link}\n\
-             Emails (sign-in codes) without SMTP: {outbox}\n",
+             Emails (sign-in codes) without SMTP: {outbox}\n\
+             Merchant console: {console}\n  owner  {owner} / {password}\n  viewer {viewer} / {password}\n",
             state = if self.created { "Created demo merchant" } else { "Demo merchant already present" },
             c = self.customers,
             i = self.invoices,
@@ -45,8 +48,31 @@ impl DemoSummary {
             name = self.featured_name,
             link = url(&self.link_path),
             outbox = url("/_dev/outbox"),
+            console = url(&self.console_path),
+            owner = DEMO_OWNER,
+            viewer = DEMO_VIEWER,
+            password = DEMO_STAFF_PASSWORD,
         )
     }
+}
+
+/// The demo console's staff. The password is published: the demo runs on
+/// a sandbox gateway with made-up customers, locally.
+pub const DEMO_OWNER: &str = "owner@acme.example";
+pub const DEMO_VIEWER: &str = "viewer@acme.example";
+pub const DEMO_STAFF_PASSWORD: &str = "demo console walkthrough";
+
+/// Adds the demo's owner and viewer when missing (also to a demo made
+/// before the console existed).
+async fn ensure_staff(db: &Db, merchant: &MerchantId, now: UtcMillis) -> Result<(), AppError> {
+    for (email, name, role) in [(DEMO_OWNER, "Olivia Owner", Role::Owner), (DEMO_VIEWER, "Victor Viewer", Role::Viewer)]
+    {
+        if merchant_users::find_by_email(db.pool(), merchant, email).await?.is_none() {
+            let hash = passwords::hash(DEMO_STAFF_PASSWORD.into()).await.map_err(AppError::internal)?;
+            merchant_users::insert(db.pool(), merchant, email, name, Some(&hash), role, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// (name, email local part, IANA zone, autopay)
@@ -144,12 +170,14 @@ pub async fn seed(db: &Db, clock: &dyn Clock) -> Result<DemoSummary, AppError> {
     };
     let merchant = merchants::find_by_slug(pool, DEMO_SLUG).await?.ok_or(AppError::NotFound)?;
     let merchant_id = merchant.merchant_id();
+    ensure_staff(db, &merchant_id, now).await?;
     let featured =
         customers::find_by_external_ref(pool, &merchant_id, FEATURED_REF).await?.ok_or(AppError::NotFound)?;
     let token = portal::issue_access_link(pool, now, &merchant, &featured.customer_id()).await?;
     let (customers, invoices) = counts(db, &merchant_id).await?;
     Ok(DemoSummary {
         created,
+        console_path: format!("/m/{DEMO_SLUG}/sign-in"),
         customers,
         invoices,
         featured_name: featured.name.clone(),

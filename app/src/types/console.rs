@@ -74,3 +74,56 @@ pub struct CustomerList {
     /// The filter's problems (an unknown bucket, say), shown above the list.
     pub errors: Vec<String>,
 }
+
+/// One customer as the console shows it: facts, invoices, timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    pub header: ConsoleHeader,
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub time_zone: String,
+    pub locale: String,
+    pub status: String,
+    pub autopay: bool,
+    /// When reminders were paused, in the merchant's zone.
+    pub paused_since: Option<String>,
+    pub email_opt_out: bool,
+    pub sms_opt_out: bool,
+    /// "Visa •••• 4242, expires 04/2027 (default)".
+    pub cards: Vec<String>,
+    pub invoices: Vec<ConsoleInvoice>,
+    /// Newest first.
+    pub timeline: Vec<ConsoleEvent>,
+    /// What the last action did: (succeeded, words).
+    pub notice: Option<(bool, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleInvoice {
+    pub id: String,
+    pub number: String,
+    pub status: String,
+    pub total: String,
+    pub owed: String,
+    pub due_on: String,
+    pub days_overdue: Option<i64>,
+    /// Reminders sent for it so far.
+    pub reminders_sent: i64,
+    pub promise: Option<String>,
+    pub dispute: Option<String>,
+    /// Open: it can be marked paid; open with nothing paid: it can be voided.
+    pub open: bool,
+    pub voidable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleEvent {
+    /// In the merchant's zone: "Mar 15, 2026, 2:05 PM CDT".
+    pub at: String,
+    /// "message", "payment", "retry", "promise", "dispute", "link", "staff", "customer", "dunning".
+    pub category: String,
+    pub title: String,
+    pub detail: String,
+}

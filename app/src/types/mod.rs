@@ -14,7 +14,10 @@ pub mod sign_in;
 
 pub use account::{AccountSecurity, AccountView, BalanceLine, InvoiceStatusLabel, OpenInvoice};
 pub use branding::{Branding, PortalHome};
-pub use console::{ConsoleHeader, ConsoleSignInView, CustomerFilter, CustomerList, CustomerListItem};
+pub use console::{
+    ConsoleEvent, ConsoleHeader, ConsoleInvoice, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList,
+    CustomerListItem,
+};
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};
 pub use link::LinkStatus;

@@ -8,7 +8,12 @@ use app::server::ids::{CustomerId, MerchantId};
 use app::server::repo::invoices::InvoiceStatus;
 use app::server::repo::merchant_users::{self, Role};
 
-on_both_backends!(staff_sign_in_and_see_only_their_merchant, customers_are_searched_and_filtered);
+on_both_backends!(
+    staff_sign_in_and_see_only_their_merchant,
+    customers_are_searched_and_filtered,
+    actions_are_enforced_by_role_scoped_and_audited,
+    the_demo_has_an_owner_and_a_viewer
+);
 
 const PASSWORD: &str = "copper kettle morning drive";
 
@@ -214,4 +219,199 @@ async fn customers_are_searched_and_filtered(app: TestApp) {
     let res = get(&app, &client, "/m/acme/customers?aging=ancient").await;
     let html = page(res).await;
     assert!(html.contains("Ignored the aging filter: \"ancient\" is not one of"), "{html}");
+}
+
+/// What the actions could change, read straight from the database.
+async fn state_of(app: &TestApp, customer: &CustomerId) -> (String, Option<i64>, Vec<(String, String)>, i64, i64) {
+    let (status, paused): (String, Option<i64>) =
+        sqlx::query_as("SELECT status, dunning_paused_at FROM customers WHERE id = $1")
+            .bind(customer.as_str())
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let invoices: Vec<(String, String)> =
+        sqlx::query_as("SELECT number, status FROM invoices WHERE customer_id = $1 ORDER BY number")
+            .bind(customer.as_str())
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    let (messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE customer_id = $1")
+        .bind(customer.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let (audits,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE actor_kind = 'merchant_user'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    (status, paused, invoices, messages, audits)
+}
+
+async fn invoice_id(app: &TestApp, number: &str) -> String {
+    let (id,): (String,) = sqlx::query_as("SELECT id FROM invoices WHERE number = $1")
+        .bind(number)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    id
+}
+
+async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+async fn actions_are_enforced_by_role_scoped_and_audited(app: TestApp) {
+    let acme = app.seed_customer_with_invoices("acme", "Acme").await;
+    let globex = app.seed_customer_with_invoices("globex", "Globex").await;
+    let mid = acme.merchant.merchant_id();
+    staff(&app, &mid, "viewer@acme.example", Role::Viewer).await;
+    staff(&app, &mid, "admin@acme.example", Role::Admin).await;
+    let c = acme.customer.clone();
+    let here = format!("/m/acme/customers/{c}");
+    let inv1 = invoice_id(&app, "Acme-1").await;
+    let inv2 = invoice_id(&app, "Acme-2").await;
+    let actions: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (format!("{here}/pause"), vec![]),
+        (format!("{here}/suspend"), vec![]),
+        (format!("{here}/send-link"), vec![]),
+        (format!("/m/acme/invoices/{inv1}/mark-paid"), vec![("reference", "cheque 1")]),
+        (format!("/m/acme/invoices/{inv2}/void"), vec![]),
+    ];
+
+    // A viewer sees no buttons and is refused every action; nothing changes.
+    let viewer = browser();
+    sign_in(&app, &viewer, "acme", "viewer@acme.example", PASSWORD).await;
+    let html = page(get(&app, &viewer, &here).await).await;
+    assert!(html.contains("Acme-1") && !html.contains("Mark paid") && !html.contains("Pause reminders"), "{html}");
+    let before = state_of(&app, &c).await;
+    for (path, form) in &actions {
+        let res = post(&app, &viewer, path, form).await;
+        assert_eq!(res.status(), 403, "{path}");
+        assert!(page(res).await.contains("Your role (viewer) may not change customers and invoices."));
+    }
+    assert_eq!(state_of(&app, &c).await, before);
+
+    // An admin: each action does what it says, once, and is audited.
+    let admin = browser();
+    sign_in(&app, &admin, "acme", "admin@acme.example", PASSWORD).await;
+    let html = page(get(&app, &admin, &here).await).await;
+    assert!(html.contains("Mark paid") && html.contains("Pause reminders"), "{html}");
+
+    let res = post(&app, &admin, &format!("{here}/pause"), &[]).await;
+    assert_eq!(location(&res).as_deref(), Some(here.as_str()));
+    let html = page(get(&app, &admin, &here).await).await;
+    assert!(html.contains("Paused reminders and retries for Acme Customer."), "{html}");
+    assert!(html.contains("Resume reminders") && html.contains("Paused since"));
+    // The notice shows once.
+    assert!(!page(get(&app, &admin, &here).await).await.contains("Paused reminders and retries"));
+    // Paused: the sweep holds the overdue invoice instead of reminding.
+    let quiet = state_of(&app, &c).await.3;
+    let report = app::server::dunning::sweep::sweep(&app.state, 500).await.unwrap();
+    assert!(report.held >= 2, "{report:?}");
+    assert_eq!(state_of(&app, &c).await.3, quiet, "no reminder while paused");
+    post(&app, &admin, &format!("{here}/pause"), &[]).await;
+    assert!(page(get(&app, &admin, &here).await).await.contains("Reminders to Acme Customer were already paused."));
+    post(&app, &admin, &format!("{here}/resume"), &[]).await;
+    app::server::dunning::sweep::sweep(&app.state, 500).await.unwrap();
+    assert_eq!(state_of(&app, &c).await.3, quiet + 1, "resumed: the overdue reminder goes out on the next sweep");
+
+    // Two clicks on "email a link": one email.
+    let messages = state_of(&app, &c).await.3;
+    post(&app, &admin, &format!("{here}/send-link"), &[]).await;
+    post(&app, &admin, &format!("{here}/send-link"), &[]).await;
+    let html = page(get(&app, &admin, &here).await).await;
+    assert!(html.contains("A link already went to acme.customer@example.com"), "{html}");
+    assert_eq!(state_of(&app, &c).await.3, messages + 1);
+
+    post(&app, &admin, &format!("{here}/suspend"), &[]).await;
+    assert_eq!(state_of(&app, &c).await.0, "suspended");
+    post(&app, &admin, &format!("{here}/reinstate"), &[]).await;
+    assert_eq!(state_of(&app, &c).await.0, "active");
+
+    // Mark paid twice: one external payment for what was owed.
+    for _ in 0..2 {
+        post(&app, &admin, &format!("/m/acme/invoices/{inv1}/mark-paid"), &[("reference", "cheque 1042")]).await;
+    }
+    let html = page(get(&app, &admin, &here).await).await;
+    assert!(html.contains("Invoice Acme-1 is paid; nothing was changed."), "{html}");
+    let payments: Vec<(i64, String)> =
+        sqlx::query_as("SELECT amount_minor, status FROM payments WHERE customer_id = $1 AND gateway = 'outside'")
+            .bind(c.as_str())
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(payments, [(12_000, "external".to_string())]);
+
+    // Void: refused with words once something is paid on it, done otherwise.
+    sqlx::query("UPDATE invoices SET amount_paid_minor = 50 WHERE id = $1")
+        .bind(&inv2)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    post(&app, &admin, &format!("/m/acme/invoices/{inv2}/void"), &[]).await;
+    assert!(page(get(&app, &admin, &here).await).await.contains("has $0.50 paid on it and can't be voided"));
+    sqlx::query("UPDATE invoices SET amount_paid_minor = 0 WHERE id = $1")
+        .bind(&inv2)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    post(&app, &admin, &format!("/m/acme/invoices/{inv2}/void"), &[]).await;
+    let (_, paused, invoices, _, audits) = state_of(&app, &c).await;
+    assert_eq!(paused, None);
+    let status = |n: &str| invoices.iter().find(|(num, _)| num == n).unwrap().1.clone();
+    assert_eq!((status("Acme-1"), status("Acme-2")), ("paid".to_string(), "void".to_string()));
+    // pause, resume, link, suspend, reinstate, mark paid, void: seven audited changes.
+    assert_eq!(audits - before.4, 7);
+
+    // The timeline tells the story, with who did what.
+    let html = page(get(&app, &admin, &here).await).await;
+    for line in [
+        "Reminders paused",
+        "Reminders resumed",
+        "Account link emailed",
+        "Suspended",
+        "Reinstated",
+        "Marked Acme-1 paid outside Settle",
+        "reference cheque 1042",
+        "Voided Acme-2",
+        "by Pat Staff",
+        "Email queued: ",
+    ] {
+        assert!(html.contains(line), "timeline lacks {line:?}");
+    }
+
+    // Another merchant's customer and invoice: not found, and untouched.
+    let g = globex.customer.clone();
+    let g_inv = invoice_id(&app, "Globex-1").await;
+    let before = state_of(&app, &g).await;
+    for path in [format!("/m/acme/customers/{g}/suspend"), format!("/m/acme/invoices/{g_inv}/void")] {
+        assert_eq!(post(&app, &admin, &path, &[]).await.status(), 404, "{path}");
+    }
+    assert_eq!(get(&app, &admin, &format!("/m/acme/customers/{g}")).await.status(), 404);
+    assert_eq!(state_of(&app, &g).await.0, before.0);
+    assert_eq!(state_of(&app, &g).await.2, before.2);
+}
+
+async fn the_demo_has_an_owner_and_a_viewer(app: TestApp) {
+    use settle::demo::{DEMO_OWNER, DEMO_STAFF_PASSWORD, DEMO_VIEWER};
+    let summary = settle::demo::seed(&app.db, app.clock.as_ref()).await.unwrap();
+    assert_eq!(summary.console_path, "/m/acme/sign-in");
+    // Seeding again adds no second pair.
+    settle::demo::seed(&app.db, app.clock.as_ref()).await.unwrap();
+    let (staff,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM merchant_users").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(staff, 2);
+    for (email, manages) in [(DEMO_OWNER, true), (DEMO_VIEWER, false)] {
+        let client = browser();
+        let res = sign_in(&app, &client, "acme", email, DEMO_STAFF_PASSWORD).await;
+        assert_eq!(location(&res).as_deref(), Some("/m/acme"), "{email}");
+        let html = page(get(&app, &client, "/m/acme/customers?q=dana").await).await;
+        assert!(html.contains("Dana Whitfield"), "{html}");
+        let (id,): (String,) = sqlx::query_as("SELECT id FROM customers WHERE name = 'Dana Whitfield'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let html = page(get(&app, &client, &format!("/m/acme/customers/{id}")).await).await;
+        assert_eq!(html.contains("Pause reminders"), manages, "{email}");
+    }
 }

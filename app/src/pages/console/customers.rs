@@ -73,7 +73,7 @@ fn choice(
 
 const ANY_YES_NO: &[(&str, &str)] = &[("", "Any"), ("yes", "Yes"), ("no", "No")];
 
-fn row(item: CustomerListItem) -> impl IntoView {
+fn row(slug: String, item: CustomerListItem) -> impl IntoView {
     let flags: Vec<&'static str> = [
         (item.status == "suspended", "Suspended"),
         (item.autopay, "Autopay"),
@@ -94,7 +94,7 @@ fn row(item: CustomerListItem) -> impl IntoView {
     view! {
         <tr>
             <td>
-                <span class="customer-name">{item.name}</span>
+                <a href=format!("/m/{slug}/customers/{}", item.id)><span class="customer-name">{item.name}</span></a>
                 <br/>
                 <span class="muted small">{item.email}</span>
             </td>
@@ -161,7 +161,7 @@ pub fn ConsoleCustomersPage() -> impl IntoView {
                                                         <th scope="col">"Flags"</th>
                                                     </tr>
                                                 </thead>
-                                                <tbody>{list.items.into_iter().map(row).collect_view()}</tbody>
+                                                <tbody>{list.items.into_iter().map(|i| row(slug.clone(), i)).collect_view()}</tbody>
                                             </table>
                                         </div>
                                     }.into_any()

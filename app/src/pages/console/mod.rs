@@ -1,8 +1,10 @@
 //! The merchant console's pages, under `/m/{slug}`.
 
+mod customer;
 mod customers;
 mod sign_in;
 
+pub use customer::ConsoleCustomerPage;
 pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
 pub use sign_in::ConsoleSignInPage;
 

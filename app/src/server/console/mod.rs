@@ -1,7 +1,9 @@
 //! The merchant console's server side: staff sessions, roles and sign-in.
 
 pub mod access;
+pub mod actions;
 pub mod aging;
+pub mod customer_detail;
 pub mod customers;
 pub mod session;
 pub mod sign_in;

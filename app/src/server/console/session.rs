@@ -87,3 +87,17 @@ pub async fn for_merchant(
     }
     Ok(Staff { identity, user, role })
 }
+
+const NOTICE_KEY: &str = "console_notice";
+
+/// A one-time message for the next console page ("Voided invoice A-1."),
+/// kept in the session rather than the URL so nobody can forge one.
+pub async fn set_notice(session: &Session, ok: bool, text: String) -> Result<(), AppError> {
+    session.insert(NOTICE_KEY, (ok, text)).await?;
+    Ok(())
+}
+
+/// The notice, once: reading it removes it.
+pub async fn take_notice(session: &Session) -> Result<Option<(bool, String)>, AppError> {
+    Ok(session.remove::<(bool, String)>(NOTICE_KEY).await?)
+}

@@ -66,7 +66,7 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     }
     let customers: HashMap<String, DueCustomer> = sqlx::query_as::<_, DueCustomer>(&format!(
         "SELECT c.id, c.merchant_id, c.name, c.email, c.time_zone, c.locale, c.status, c.autopay_enabled, \
-         c.email_opt_out, c.sms_opt_out, c.sms_number FROM customers c \
+         c.email_opt_out, c.sms_opt_out, c.sms_number, c.dunning_paused_at FROM customers c \
          WHERE c.id IN (SELECT i.customer_id FROM invoices i WHERE {due})"
     ))
     .bind(now.0)
@@ -152,6 +152,7 @@ struct DueCustomer {
     email_opt_out: i64,
     sms_opt_out: i64,
     sms_number: Option<String>,
+    dunning_paused_at: Option<i64>,
 }
 
 /// One customer's due invoices, with their merchant and its policy.
@@ -297,8 +298,13 @@ fn decide(
         sms_opt_out: customer.sms_opt_out,
         sms_number: customer.sms_number.clone(),
     };
-    let (name, email, locale, active) =
-        (customer.name.clone(), customer.email.clone(), customer.locale.clone(), customer.status == "active");
+    // Suspended, or reminders paused from the console: held like a dispute.
+    let (name, email, locale, active) = (
+        customer.name.clone(),
+        customer.email.clone(),
+        customer.locale.clone(),
+        customer.status == "active" && customer.dunning_paused_at.is_none(),
+    );
 
     // Stop rules, as they stand now, right before the effect.
     let mut sendable = Vec::new();

@@ -255,6 +255,11 @@ pub async fn run_charge(
     if row.autopay_enabled == 0 || row.status != "active" {
         return Ok(ChargeRun::Skipped("autopay off"));
     }
+    // The due-date charge is what the customer authorised; the retries
+    // after a failure are dunning, which the merchant may have paused.
+    if attempt > 0 && customers::dunning_paused_at(pool, merchant, &customer).await?.is_some() {
+        return Ok(ChargeRun::Skipped("dunning paused"));
+    }
     // A consent covers invoices coming due after it was given, not ones
     // already overdue when autopay was turned on.
     match active_consent(pool, merchant, &customer).await? {

@@ -226,3 +226,18 @@ async fn set_sms_opt_out(
     }
     Ok(changed.len())
 }
+
+/// When the merchant paused this customer's reminders and retries, if they did.
+pub async fn dunning_paused_at<'c>(
+    ex: impl AnyExecutor<'c>,
+    merchant: &MerchantId,
+    customer: &CustomerId,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT dunning_paused_at FROM customers WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant.as_str())
+            .bind(customer.as_str())
+            .fetch_optional(ex)
+            .await?;
+    Ok(row.and_then(|(at,)| at))
+}

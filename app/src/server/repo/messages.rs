@@ -123,15 +123,18 @@ pub async fn mark_failed(db: &Db, id: &str, error: &str, retry_at: Option<UtcMil
 }
 
 /// Whether a reminder's invoices no longer call for it: every one of them
-/// is paid or voided, under an active promise to pay, or disputed. Messages
+/// is paid or voided, under an active promise to pay, or disputed, or the
+/// customer was suspended or had reminders paused since. Messages
 /// that are not about invoices are never moot.
 pub async fn reminder_is_moot(pool: &sqlx::AnyPool, message: &str, now: UtcMillis) -> Result<bool, sqlx::Error> {
     let (about, still_due): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN i.status = 'open' AND i.total_minor > i.amount_paid_minor \
              AND NOT EXISTS (SELECT 1 FROM promises p WHERE p.invoice_id = i.id AND p.status = 'active' AND p.promised_until > $2) \
              AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open') \
+             AND c.status = 'active' AND c.dunning_paused_at IS NULL \
              THEN 1 ELSE 0 END), 0) \
-         FROM message_invoices mi JOIN invoices i ON i.id = mi.invoice_id WHERE mi.message_id = $1",
+         FROM message_invoices mi JOIN invoices i ON i.id = mi.invoice_id \
+         JOIN customers c ON c.id = i.customer_id AND c.merchant_id = i.merchant_id WHERE mi.message_id = $1",
     )
     .bind(message)
     .bind(now.0)
