@@ -2,7 +2,7 @@
 //! slug and the staff member from the session; every call checks that the
 //! staff member belongs to that merchant and that their role allows it.
 
-use crate::types::{ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, PortalError};
+use crate::types::{ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PortalError};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -103,4 +103,23 @@ pub async fn load_console_customer(slug: String, id: String) -> Result<CustomerD
     .await?;
     detail.notice = console_session::take_notice(&session().await?).await?;
     Ok(detail)
+}
+
+/// The AR dashboard: aging, DSO, recovery, the funnel, collections, the
+/// at-risk list and alerts.
+#[server(prefix = "/_srv", endpoint = "console_dashboard")]
+pub async fn load_console_dashboard(slug: String) -> Result<Dashboard, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let can_export = staff.require(Action::Export).is_ok();
+    Ok(crate::server::console::dashboard::load(
+        state.db.pool(),
+        &merchant,
+        header(&merchant, &staff),
+        can_export,
+        state.clock.now(),
+    )
+    .await?)
 }

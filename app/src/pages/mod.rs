@@ -12,7 +12,9 @@ mod settings;
 mod sign_in;
 
 pub use account::AccountPage;
-pub use console::{ConsoleCustomerPage, ConsoleCustomersPage, ConsoleHomePage, ConsoleSignInPage};
+pub use console::{
+    ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage, ConsoleSignInPage,
+};
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};
 pub use link::LinkPage;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The merchant and the staff member a console page is for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsoleHeader {
     pub slug: String,
     pub merchant_name: String,
@@ -126,4 +126,70 @@ pub struct ConsoleEvent {
     pub category: String,
     pub title: String,
     pub detail: String,
+}
+
+/// One bar of a chart (and one row of its CSV).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bar {
+    pub label: String,
+    /// Minor units for money, a count otherwise.
+    pub value: i64,
+    pub display: String,
+}
+
+/// Days sales outstanding over the trailing 90 days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DsoFigure {
+    /// Tenths of a day, rounded half up (345 is 34.5 days).
+    pub tenths: i64,
+    pub receivables: String,
+    pub invoiced: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtRisk {
+    pub customer_id: String,
+    pub customer: String,
+    pub number: String,
+    pub owed: String,
+    pub days_overdue: i64,
+    pub final_notice_on: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub at: String,
+    /// "overdue", "promise_broken", "dispute".
+    pub kind: String,
+    pub text: String,
+    pub customer_id: String,
+}
+
+/// The AR dashboard, in the merchant's default currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub header: ConsoleHeader,
+    pub currency: String,
+    /// Open invoices in other currencies are left out, and said so.
+    pub other_currencies: Vec<String>,
+    pub aging: Vec<Bar>,
+    pub receivables: String,
+    pub dso: Option<DsoFigure>,
+    /// Invoices whose autopay charge failed in the last 90 days, and how
+    /// many of them are paid now.
+    pub failed_invoices: i64,
+    pub recovered_invoices: i64,
+    /// Tenths of a percent (625 is 62.5%); none without failures.
+    pub recovery_tenths: Option<i64>,
+    /// Invoices paid in the last 90 days, by reminders sent before payment.
+    pub funnel: Vec<Bar>,
+    pub collected_this_month: String,
+    /// The last six months, oldest first.
+    pub collected: Vec<Bar>,
+    pub at_risk: Vec<AtRisk>,
+    pub alerts: Vec<Alert>,
+    pub aging_svg: String,
+    pub funnel_svg: String,
+    pub collected_svg: String,
+    pub can_export: bool,
 }

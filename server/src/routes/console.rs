@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 
 /// The merchant and the staff member signed in to its console, or where
 /// to send the browser (the sign-in page).
-async fn staff(
+pub(crate) async fn staff(
     state: &AppState,
     session: &Session,
     slug: &str,

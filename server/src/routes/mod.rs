@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod console;
+pub mod console_export;
 pub mod dev_outbox;
 pub mod health;
 pub mod pay;
@@ -93,6 +94,7 @@ pub fn app_router(
         .merge(portal_auth::router())
         .merge(sign_in::router())
         .merge(console::router())
+        .merge(console_export::router())
         .merge(account::router())
         .merge(settings::router())
         .merge(pay::router())

@@ -7,6 +7,7 @@ mod common;
 mod autopay;
 mod config_rejected;
 mod console;
+mod dashboard;
 mod dunning;
 mod email_delivery;
 mod exactly_once;

@@ -8,11 +8,11 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-/// `/m/{slug}`: the console's front page is the customer list for now.
+/// `/m/{slug}`: the console opens on the dashboard.
 #[component]
 pub fn ConsoleHomePage() -> impl IntoView {
     let slug = param("slug");
-    view! { <Redirect path=format!("/m/{}/customers", slug.get_untracked())/> }
+    view! { <Redirect path=format!("/m/{}/dashboard", slug.get_untracked())/> }
 }
 
 /// The filter as the query string gives it.

@@ -2,10 +2,12 @@
 
 mod customer;
 mod customers;
+mod dashboard;
 mod sign_in;
 
 pub use customer::ConsoleCustomerPage;
 pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
+pub use dashboard::ConsoleDashboardPage;
 pub use sign_in::ConsoleSignInPage;
 
 use crate::types::PortalError;

@@ -3,8 +3,10 @@
 pub mod access;
 pub mod actions;
 pub mod aging;
+pub mod charts;
 pub mod customer_detail;
 pub mod customers;
+pub mod dashboard;
 pub mod session;
 pub mod sign_in;
 
