@@ -2,7 +2,9 @@
 //! slug and the staff member from the session; every call checks that the
 //! staff member belongs to that merchant and that their role allows it.
 
-use crate::types::{ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PortalError};
+use crate::types::{
+    BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PortalError,
+};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -122,4 +124,45 @@ pub async fn load_console_dashboard(slug: String) -> Result<Dashboard, PortalErr
         state.clock.now(),
     )
     .await?)
+}
+
+/// The session key of a branding form that couldn't be saved.
+pub const REJECTED_BRANDING: &str = "console_rejected_branding";
+
+/// The branding page: the saved branding (or the rejected form, with its
+/// errors), contrast warnings, and previews of the portal and a reminder.
+#[server(prefix = "/_srv", endpoint = "console_branding")]
+pub async fn load_console_branding(slug: String) -> Result<BrandingView, PortalError> {
+    use crate::server::console::branding::{self, LOGO_MAX_BYTES, LOGO_MAX_SIDE};
+    use crate::types::{BrandingForm, FieldError};
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let session = session().await?;
+    let rejected: Option<(BrandingForm, Vec<FieldError>)> =
+        console_session::take_rejected(&session, REJECTED_BRANDING).await?;
+    let saved = BrandingForm {
+        display_name: merchant.display_name.clone(),
+        primary_color: merchant.primary_color.clone(),
+        accent_color: merchant.accent_color.clone(),
+        support_email: merchant.support_email.clone().unwrap_or_default(),
+        support_phone: merchant.support_phone.clone().unwrap_or_default(),
+        email_footer: merchant.email_footer.clone().unwrap_or_default(),
+    };
+    let (form, errors) = rejected.unwrap_or((saved, Vec::new()));
+    let email_preview_html = crate::server::console::previews::sample_reminder(&merchant, &state.portal.base_url);
+    Ok(BrandingView {
+        header: header(&merchant, &staff),
+        warnings: branding::warnings(&merchant.primary_color, &merchant.accent_color),
+        form,
+        errors,
+        logo_url: merchant.logo_url.clone(),
+        branding: merchant.branding(),
+        email_preview_html,
+        can_edit: staff.require(Action::EditBranding).is_ok(),
+        notice: console_session::take_notice(&session).await?,
+        logo_max_bytes: LOGO_MAX_BYTES as i64,
+        logo_max_side: LOGO_MAX_SIDE as i64,
+    })
 }

@@ -2,3 +2,17 @@
 -- suspending them (the sweep holds their invoices; delivery drops queued
 -- reminders), and every console action is audited with the staff member.
 ALTER TABLE customers ADD COLUMN dunning_paused_at BIGINT;
+
+-- Uploaded logos live in the database (every process serves them, backups
+-- include them), checked to be PNG, JPEG or WebP within size limits.
+CREATE TABLE merchant_logos (
+    id              TEXT PRIMARY KEY,
+    merchant_id     TEXT NOT NULL REFERENCES merchants(id),
+    content_type    TEXT NOT NULL CHECK (content_type IN ('image/png', 'image/jpeg', 'image/webp')),
+    sha256          TEXT NOT NULL,
+    width           BIGINT NOT NULL,
+    height          BIGINT NOT NULL,
+    bytes           BYTEA NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX merchant_logos_merchant_idx ON merchant_logos (merchant_id, created_at);

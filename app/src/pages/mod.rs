@@ -13,7 +13,8 @@ mod sign_in;
 
 pub use account::AccountPage;
 pub use console::{
-    ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage, ConsoleSignInPage,
+    ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage,
+    ConsoleSignInPage,
 };
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};

@@ -193,3 +193,42 @@ pub struct Dashboard {
     pub collected_svg: String,
     pub can_export: bool,
 }
+
+/// The branding form's fields, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BrandingForm {
+    pub display_name: String,
+    pub primary_color: String,
+    pub accent_color: String,
+    pub support_email: String,
+    pub support_phone: String,
+    pub email_footer: String,
+}
+
+/// A problem with one field of a form, said in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrandingView {
+    pub header: ConsoleHeader,
+    /// What was saved, or what was typed when it couldn't be.
+    pub form: BrandingForm,
+    pub errors: Vec<FieldError>,
+    /// Contrast below WCAG AA, and the like: saved, but worth a look.
+    pub warnings: Vec<String>,
+    pub logo_url: Option<String>,
+    /// The portal as customers see it (saved branding).
+    pub branding: crate::types::Branding,
+    /// A sample reminder, rendered with the saved branding.
+    pub email_preview_html: String,
+    pub can_edit: bool,
+    pub notice: Option<(bool, String)>,
+    /// Limits shown next to the upload.
+    pub logo_max_bytes: i64,
+    pub logo_max_side: i64,
+}

@@ -44,7 +44,7 @@ pub(crate) async fn staff(
     }
 }
 
-fn origin(peer: SocketAddr, headers: &HeaderMap) -> Origin {
+pub(crate) fn origin(peer: SocketAddr, headers: &HeaderMap) -> Origin {
     Origin {
         ip: Some(peer.ip().to_string()),
         user_agent: headers

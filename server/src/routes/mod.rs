@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod console;
+pub mod console_branding;
 pub mod console_export;
 pub mod dev_outbox;
 pub mod health;
@@ -94,6 +95,7 @@ pub fn app_router(
         .merge(portal_auth::router())
         .merge(sign_in::router())
         .merge(console::router())
+        .merge(console_branding::router())
         .merge(console_export::router())
         .merge(account::router())
         .merge(settings::router())

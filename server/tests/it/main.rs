@@ -5,6 +5,7 @@
 mod common;
 
 mod autopay;
+mod branding;
 mod config_rejected;
 mod console;
 mod dashboard;

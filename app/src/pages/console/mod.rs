@@ -1,10 +1,12 @@
 //! The merchant console's pages, under `/m/{slug}`.
 
+mod branding;
 mod customer;
 mod customers;
 mod dashboard;
 mod sign_in;
 
+pub use branding::ConsoleBrandingPage;
 pub use customer::ConsoleCustomerPage;
 pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
 pub use dashboard::ConsoleDashboardPage;

@@ -3,10 +3,12 @@
 pub mod access;
 pub mod actions;
 pub mod aging;
+pub mod branding;
 pub mod charts;
 pub mod customer_detail;
 pub mod customers;
 pub mod dashboard;
+pub mod previews;
 pub mod session;
 pub mod sign_in;
 

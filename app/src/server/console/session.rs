@@ -101,3 +101,17 @@ pub async fn set_notice(session: &Session, ok: bool, text: String) -> Result<(),
 pub async fn take_notice(session: &Session) -> Result<Option<(bool, String)>, AppError> {
     Ok(session.remove::<(bool, String)>(NOTICE_KEY).await?)
 }
+
+/// A form that couldn't be saved, with what was typed and what was wrong,
+/// for the page the browser is sent back to: nothing typed is lost.
+pub async fn set_rejected<T: Serialize>(session: &Session, key: &'static str, value: &T) -> Result<(), AppError> {
+    session.insert(key, value).await?;
+    Ok(())
+}
+
+pub async fn take_rejected<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    key: &'static str,
+) -> Result<Option<T>, AppError> {
+    Ok(session.remove::<T>(key).await?)
+}
