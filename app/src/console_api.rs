@@ -3,7 +3,7 @@
 //! staff member belongs to that merchant and that their role allows it.
 
 use crate::types::{
-    BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PortalError,
+    AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PortalError,
 };
 use leptos::prelude::*;
 
@@ -164,5 +164,28 @@ pub async fn load_console_branding(slug: String) -> Result<BrandingView, PortalE
         notice: console_session::take_notice(&session).await?,
         logo_max_bytes: LOGO_MAX_BYTES as i64,
         logo_max_side: LOGO_MAX_SIDE as i64,
+    })
+}
+
+/// The audit log, a page at a time (1-based), newest first.
+#[server(prefix = "/_srv", endpoint = "console_audit")]
+pub async fn load_console_audit(slug: String, page: u32) -> Result<AuditPage, PortalError> {
+    use crate::server::console::audit::{entries, PER_PAGE};
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let page = page.max(1);
+    let offset = (page as i64 - 1) * PER_PAGE as i64;
+    // One more than a page says whether there is a next one.
+    let mut rows = entries(state.db.pool(), &merchant, offset, PER_PAGE as i64 + 1).await?;
+    let has_more = rows.len() > PER_PAGE as usize;
+    rows.truncate(PER_PAGE as usize);
+    Ok(AuditPage {
+        header: header(&merchant, &staff),
+        entries: rows,
+        page,
+        has_more,
+        can_export: staff.require(Action::Export).is_ok(),
     })
 }

@@ -13,8 +13,8 @@ mod sign_in;
 
 pub use account::AccountPage;
 pub use console::{
-    ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage,
-    ConsoleSignInPage,
+    ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage,
+    ConsoleHomePage, ConsoleSignInPage,
 };
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};

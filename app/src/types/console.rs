@@ -232,3 +232,24 @@ pub struct BrandingView {
     pub logo_max_bytes: i64,
     pub logo_max_side: i64,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// In the merchant's zone.
+    pub at: String,
+    /// "Pat Staff (staff)", "Dana Whitfield (customer)", "Settle", "API".
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub ip: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub header: ConsoleHeader,
+    pub entries: Vec<AuditEntry>,
+    pub page: u32,
+    pub has_more: bool,
+    pub can_export: bool,
+}

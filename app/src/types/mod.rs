@@ -15,8 +15,9 @@ pub mod sign_in;
 pub use account::{AccountSecurity, AccountView, BalanceLine, InvoiceStatusLabel, OpenInvoice};
 pub use branding::{Branding, PortalHome};
 pub use console::{
-    Alert, AtRisk, Bar, BrandingForm, BrandingView, ConsoleEvent, ConsoleHeader, ConsoleInvoice, ConsoleSignInView,
-    CustomerDetail, CustomerFilter, CustomerList, CustomerListItem, Dashboard, DsoFigure, FieldError,
+    Alert, AtRisk, AuditEntry, AuditPage, Bar, BrandingForm, BrandingView, ConsoleEvent, ConsoleHeader, ConsoleInvoice,
+    ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, CustomerListItem, Dashboard, DsoFigure,
+    FieldError,
 };
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};

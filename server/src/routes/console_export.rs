@@ -1,4 +1,5 @@
-//! CSV downloads of the dashboard's figures, for owners and admins.
+//! CSV downloads of the dashboard's figures and the audit log, for owners
+//! and admins.
 
 use crate::http_error::HttpError;
 use crate::routes::console::staff;
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/m/{slug}/dashboard.csv", get(download))
+    Router::new().route("/m/{slug}/dashboard.csv", get(download)).route("/m/{slug}/audit.csv", get(audit_log))
 }
 
 #[derive(Deserialize)]
@@ -97,8 +98,31 @@ async fn download(
                 .into_response())
         }
     };
-    let filename = format!("{}-{}.csv", merchant.slug, q.part);
-    Ok((
+    Ok(csv_response(&format!("{}-{}.csv", merchant.slug, q.part), body))
+}
+
+/// The most an audit export holds; a merchant with more asks support.
+const AUDIT_EXPORT_MAX: i64 = 100_000;
+
+async fn audit_log(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+) -> Result<Response, HttpError> {
+    let (merchant, staff) = match staff(&state, &session, &slug).await? {
+        Ok(found) => found,
+        Err(to_sign_in) => return Ok(to_sign_in.into_response()),
+    };
+    staff.require(Action::Export)?;
+    let entries = app::server::console::audit::entries(state.db.pool(), &merchant, 0, AUDIT_EXPORT_MAX).await?;
+    let rows = entries.into_iter().map(|e| vec![e.at, e.actor, e.action, e.subject, e.detail, e.ip]).collect();
+    let body = csv_bytes(&["when", "who", "action", "subject", "detail", "ip"], rows)?;
+    tracing::info!(merchant = %merchant.id, user = %staff.user.id, "audit log exported");
+    Ok(csv_response(&format!("{}-audit-log.csv", merchant.slug), body))
+}
+
+fn csv_response(filename: &str, body: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
@@ -106,7 +130,7 @@ async fn download(
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 #[cfg(test)]

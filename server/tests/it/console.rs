@@ -380,6 +380,24 @@ async fn actions_are_enforced_by_role_scoped_and_audited(app: TestApp) {
         assert!(html.contains(line), "timeline lacks {line:?}");
     }
 
+    // The audit log shows it all, to viewers too; only staff who may export get the CSV.
+    let html = page(get(&app, &viewer, "/m/acme/audit").await).await;
+    for text in [
+        "customer.dunning_paused",
+        "invoice.marked_paid",
+        "Pat Staff (staff)",
+        "invoice Acme-1",
+        "customer Acme Customer",
+    ] {
+        assert!(html.contains(text), "audit page lacks {text:?}");
+    }
+    assert!(!html.contains("Download the whole log"));
+    assert_eq!(get(&app, &viewer, "/m/acme/audit.csv").await.status(), 403);
+    let csv = get(&app, &admin, "/m/acme/audit.csv").await.text().await.unwrap();
+    assert!(csv.starts_with("when,who,action,subject,detail,ip\n"), "{csv}");
+    assert_eq!(csv.lines().filter(|l| l.contains("Pat Staff (staff)")).count(), 7, "{csv}");
+    assert!(csv.contains("cheque 1042"));
+
     // Another merchant's customer and invoice: not found, and untouched.
     let g = globex.customer.clone();
     let g_inv = invoice_id(&app, "Globex-1").await;

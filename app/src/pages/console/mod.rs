@@ -1,11 +1,13 @@
 //! The merchant console's pages, under `/m/{slug}`.
 
+mod audit;
 mod branding;
 mod customer;
 mod customers;
 mod dashboard;
 mod sign_in;
 
+pub use audit::ConsoleAuditPage;
 pub use branding::ConsoleBrandingPage;
 pub use customer::ConsoleCustomerPage;
 pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
