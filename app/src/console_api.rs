@@ -3,7 +3,8 @@
 //! staff member belongs to that merchant and that their role allows it.
 
 use crate::types::{
-    AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PortalError,
+    AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PolicyView,
+    PortalError,
 };
 use leptos::prelude::*;
 
@@ -187,5 +188,44 @@ pub async fn load_console_audit(slug: String, page: u32) -> Result<AuditPage, Po
         page,
         has_more,
         can_export: staff.require(Action::Export).is_ok(),
+    })
+}
+
+/// Session keys: a policy form that couldn't be saved (with its problems),
+/// and a form previewed with the simulator (with its timeline).
+pub const REJECTED_POLICY: &str = "console_rejected_policy";
+pub const PREVIEWED_POLICY: &str = "console_previewed_policy";
+
+/// The policy editor: the active policy (or the form just rejected or
+/// previewed), and the simulator's timeline when one was asked for.
+#[server(prefix = "/_srv", endpoint = "console_policy")]
+pub async fn load_console_policy(slug: String) -> Result<PolicyView, PortalError> {
+    use crate::server::console::policy_form::{from_policy, TEMPLATES};
+    use crate::types::{Currency, PolicyForm};
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let session = session().await?;
+    let currency = Currency::parse(&merchant.default_currency).map_err(AppError::internal)?;
+    let rejected: Option<(PolicyForm, Vec<String>)> = console_session::take_rejected(&session, REJECTED_POLICY).await?;
+    let previewed: Option<(PolicyForm, String)> = console_session::take_rejected(&session, PREVIEWED_POLICY).await?;
+    let (form, errors, preview) = match (rejected, previewed) {
+        (Some((form, errors)), _) => (form, errors, None),
+        (None, Some((form, timeline))) => (form, Vec::new(), Some(timeline)),
+        (None, None) => {
+            let policy = crate::server::dunning::store::policy_for(state.db.pool(), &merchant.merchant_id()).await?;
+            (from_policy(&policy, currency), Vec::new(), None)
+        }
+    };
+    Ok(PolicyView {
+        header: header(&merchant, &staff),
+        form,
+        errors,
+        can_edit: staff.require(Action::EditPolicy).is_ok(),
+        notice: console_session::take_notice(&session).await?,
+        preview,
+        templates: TEMPLATES.iter().map(|(k, d)| (k.to_string(), d.to_string())).collect(),
+        currency: currency.code().to_string(),
     })
 }

@@ -14,7 +14,7 @@ mod sign_in;
 pub use account::AccountPage;
 pub use console::{
     ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage,
-    ConsoleHomePage, ConsoleSignInPage,
+    ConsoleHomePage, ConsolePolicyPage, ConsoleSignInPage,
 };
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};

@@ -253,3 +253,52 @@ pub struct AuditPage {
     pub has_more: bool,
     pub can_export: bool,
 }
+
+/// One row of the policy editor's step table, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyStepRow {
+    /// Days from the due date: "-7" before, "3" after.
+    pub offset: String,
+    /// "email" or "sms".
+    pub channel: String,
+    pub template: String,
+    /// "friendly", "firm" or "final".
+    pub tone: String,
+}
+
+/// The policy editor's fields, as typed (so a rejected form loses nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyForm {
+    pub steps: Vec<PolicyStepRow>,
+    /// "1, 3, 5, 7": days after a failed charge.
+    pub retry_days: String,
+    pub retry_hour: String,
+    /// "21:00" and "08:00".
+    pub quiet_start: String,
+    pub quiet_end: String,
+    pub weekly_cap: String,
+    pub consolidate: bool,
+    /// "none", "suspend", "collections", "write_off".
+    pub final_action: String,
+    pub final_after_days: String,
+    /// "none", "flat" (an amount), "percent".
+    pub late_fee_kind: String,
+    pub late_fee_value: String,
+    /// "30, 7": days before a card expires.
+    pub expiry_days: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub header: ConsoleHeader,
+    pub form: PolicyForm,
+    /// Everything wrong with the last attempt, in words.
+    pub errors: Vec<String>,
+    pub can_edit: bool,
+    pub notice: Option<(bool, String)>,
+    /// The simulator's timeline for the form's policy, when asked for.
+    pub preview: Option<String>,
+    /// (key, what it says) of the templates a step can use.
+    pub templates: Vec<(String, String)>,
+    pub currency: String,
+}

@@ -5,6 +5,7 @@ pub mod account;
 pub mod console;
 pub mod console_branding;
 pub mod console_export;
+pub mod console_policy;
 pub mod dev_outbox;
 pub mod health;
 pub mod pay;
@@ -96,6 +97,7 @@ pub fn app_router(
         .merge(sign_in::router())
         .merge(console::router())
         .merge(console_branding::router())
+        .merge(console_policy::router())
         .merge(console_export::router())
         .merge(account::router())
         .merge(settings::router())

@@ -17,6 +17,7 @@ mod jobs;
 mod merchant_admin;
 mod passwords;
 mod payments;
+mod policy_editor;
 mod portal_access;
 mod promises;
 mod repository;

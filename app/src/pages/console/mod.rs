@@ -5,6 +5,7 @@ mod branding;
 mod customer;
 mod customers;
 mod dashboard;
+mod policy;
 mod sign_in;
 
 pub use audit::ConsoleAuditPage;
@@ -12,6 +13,7 @@ pub use branding::ConsoleBrandingPage;
 pub use customer::ConsoleCustomerPage;
 pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
 pub use dashboard::ConsoleDashboardPage;
+pub use policy::ConsolePolicyPage;
 pub use sign_in::ConsoleSignInPage;
 
 use crate::types::PortalError;

@@ -9,6 +9,7 @@ pub mod charts;
 pub mod customer_detail;
 pub mod customers;
 pub mod dashboard;
+pub mod policy_form;
 pub mod previews;
 pub mod session;
 pub mod sign_in;
