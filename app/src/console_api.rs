@@ -3,8 +3,8 @@
 //! staff member belongs to that merchant and that their role allows it.
 
 use crate::types::{
-    AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, PolicyView,
-    PortalError,
+    AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, ImportView,
+    PolicyView, PortalError,
 };
 use leptos::prelude::*;
 
@@ -227,5 +227,36 @@ pub async fn load_console_policy(slug: String) -> Result<PolicyView, PortalError
         preview,
         templates: TEMPLATES.iter().map(|(k, d)| (k.to_string(), d.to_string())).collect(),
         currency: currency.code().to_string(),
+    })
+}
+
+/// Session key of the last import's report.
+pub const IMPORT_REPORT: &str = "console_import_report";
+
+/// The import page: the columns, and the last import's report (once).
+#[server(prefix = "/_srv", endpoint = "console_import")]
+pub async fn load_console_import(slug: String) -> Result<ImportView, PortalError> {
+    use crate::server::import::{ImportReport, COLUMNS, MAX_ROWS};
+    use crate::types::ImportProblemView;
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let session = session().await?;
+    let report: Option<ImportReport> = console_session::take_rejected(&session, IMPORT_REPORT).await?;
+    Ok(ImportView {
+        header: header(&merchant, &staff),
+        can_import: staff.require(Action::Import).is_ok(),
+        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        summary: report.as_ref().map(|r| (r.written, r.summary())),
+        problems: report
+            .map(|r| {
+                r.problems
+                    .into_iter()
+                    .map(|p| ImportProblemView { line: p.line, column: p.column, reason: p.reason })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        max_rows: MAX_ROWS as i64,
     })
 }

@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod demo;
 pub mod gateway_admin;
 pub mod http_error;
+pub mod import_cli;
 pub mod mail;
 pub mod merchant_admin;
 pub mod origin;

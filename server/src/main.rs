@@ -74,6 +74,9 @@ enum Command {
     /// copy of the merchant's data: every message and charge attempt, in each
     /// customer's local time, with the reason. Nothing is sent or charged.
     Simulate(settle::simulate_cli::SimulateArgs),
+    /// Import customers and invoices from a CSV file. All or nothing unless
+    /// --skip-bad-rows; importing the same file again changes nothing.
+    Import(settle::import_cli::ImportArgs),
 }
 
 #[tokio::main]
@@ -152,6 +155,14 @@ async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error:
         Command::Simulate(args) => {
             let db = open_database(&config).await?;
             print!("{}", settle::simulate_cli::run(&db, clock.as_ref(), &config, args).await?);
+        }
+        Command::Import(args) => {
+            let db = open_database(&config).await?;
+            let (report, written) = settle::import_cli::run(&db, clock.as_ref(), args).await?;
+            print!("{report}");
+            if !written {
+                return Err("nothing was imported".into());
+            }
         }
     }
     Ok(())

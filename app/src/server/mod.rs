@@ -11,6 +11,7 @@ pub mod error;
 pub mod gateway;
 pub mod history;
 pub mod ids;
+pub mod import;
 pub mod jobs;
 pub mod mail;
 pub mod passwords;

@@ -302,3 +302,22 @@ pub struct PolicyView {
     pub templates: Vec<(String, String)>,
     pub currency: String,
 }
+
+/// One problem of an import, for the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProblemView {
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub header: ConsoleHeader,
+    pub can_import: bool,
+    pub columns: Vec<String>,
+    /// The last import's summary and problems, shown once.
+    pub summary: Option<(bool, String)>,
+    pub problems: Vec<ImportProblemView>,
+    pub max_rows: i64,
+}

@@ -5,6 +5,7 @@ pub mod account;
 pub mod console;
 pub mod console_branding;
 pub mod console_export;
+pub mod console_import;
 pub mod console_policy;
 pub mod dev_outbox;
 pub mod health;
@@ -99,6 +100,7 @@ pub fn app_router(
         .merge(console_branding::router())
         .merge(console_policy::router())
         .merge(console_export::router())
+        .merge(console_import::router())
         .merge(account::router())
         .merge(settings::router())
         .merge(pay::router())

@@ -12,6 +12,7 @@ mod dashboard;
 mod dunning;
 mod email_delivery;
 mod exactly_once;
+mod import;
 mod invoices;
 mod jobs;
 mod merchant_admin;

@@ -5,6 +5,7 @@ mod branding;
 mod customer;
 mod customers;
 mod dashboard;
+mod import;
 mod policy;
 mod sign_in;
 
@@ -13,6 +14,7 @@ pub use branding::ConsoleBrandingPage;
 pub use customer::ConsoleCustomerPage;
 pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
 pub use dashboard::ConsoleDashboardPage;
+pub use import::ConsoleImportPage;
 pub use policy::ConsolePolicyPage;
 pub use sign_in::ConsoleSignInPage;
 

@@ -88,15 +88,15 @@ pub async fn find<'c>(
         .await
 }
 
-pub async fn find_by_external_ref(
-    pool: &AnyPool,
+pub async fn find_by_external_ref<'c>(
+    ex: impl AnyExecutor<'c>,
     merchant: &MerchantId,
     external_ref: &str,
 ) -> Result<Option<CustomerRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE merchant_id = $1 AND external_ref = $2"))
         .bind(merchant.as_str())
         .bind(external_ref)
-        .fetch_optional(pool)
+        .fetch_optional(ex)
         .await
 }
 
