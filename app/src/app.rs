@@ -4,7 +4,7 @@ use crate::pages::{
     AccountPage, AddCardPage, AuthenticatePage, ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage,
     ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsolePolicyPage,
     ConsoleSignInPage, InvoicePage, LinkPage, NotFound, PayPage, PaymentsPage, PortalHomePage, ReceiptPage,
-    SettingsPage, SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
+    SettingsPage, SetupPage, SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/p/:slug/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/sign-in/code") view=SignInCodePage ssr=SsrMode::Async/>
                 <Route path=path!("/p/:slug/s/:token") view=SignInLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug") view=ConsoleHomePage/>
                 <Route path=path!("/m/:slug/sign-in") view=ConsoleSignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/dashboard") view=ConsoleDashboardPage ssr=SsrMode::Async/>

@@ -4,7 +4,7 @@
 
 use crate::types::{
     AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, ImportView,
-    PolicyView, PortalError,
+    PolicyView, PortalError, SetupView,
 };
 use leptos::prelude::*;
 
@@ -259,4 +259,24 @@ pub async fn load_console_import(slug: String) -> Result<ImportView, PortalError
             .unwrap_or_default(),
         max_rows: MAX_ROWS as i64,
     })
+}
+
+/// Session key of a first-run form that couldn't be used.
+pub const REJECTED_SETUP: &str = "console_rejected_setup";
+
+/// The first-run form: offered only while the install has no merchant.
+#[server(prefix = "/_srv", endpoint = "setup")]
+pub async fn load_setup() -> Result<SetupView, PortalError> {
+    use crate::types::SetupForm;
+    use ssr::*;
+    let state = state()?;
+    let (merchants,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(state.db.pool()).await.map_err(AppError::from)?;
+    let session = session().await?;
+    let rejected: Option<(SetupForm, String)> = console_session::take_rejected(&session, REJECTED_SETUP).await?;
+    let (form, error) = match rejected {
+        Some((form, error)) => (form, Some(error)),
+        None => (SetupForm { time_zone: "UTC".into(), currency: "USD".into(), ..SetupForm::default() }, None),
+    };
+    Ok(SetupView { available: merchants == 0, form, error })
 }

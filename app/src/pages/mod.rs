@@ -14,7 +14,7 @@ mod sign_in;
 pub use account::AccountPage;
 pub use console::{
     ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage,
-    ConsoleHomePage, ConsoleImportPage, ConsolePolicyPage, ConsoleSignInPage,
+    ConsoleHomePage, ConsoleImportPage, ConsolePolicyPage, ConsoleSignInPage, SetupPage,
 };
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};

@@ -321,3 +321,23 @@ pub struct ImportView {
     pub problems: Vec<ImportProblemView>,
     pub max_rows: i64,
 }
+
+/// The first-run form's fields (the password is never sent back).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SetupForm {
+    pub name: String,
+    pub slug: String,
+    pub owner_name: String,
+    pub owner_email: String,
+    pub time_zone: String,
+    pub currency: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupView {
+    /// Only a fresh install (no merchant yet) offers the form.
+    pub available: bool,
+    pub form: SetupForm,
+    pub error: Option<String>,
+}

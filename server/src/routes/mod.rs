@@ -12,6 +12,7 @@ pub mod health;
 pub mod pay;
 pub mod portal_auth;
 pub mod settings;
+pub mod setup;
 pub mod sign_in;
 pub mod sms_webhook;
 pub mod webhooks;
@@ -97,6 +98,7 @@ pub fn app_router(
         .merge(portal_auth::router())
         .merge(sign_in::router())
         .merge(console::router())
+        .merge(setup::router())
         .merge(console_branding::router())
         .merge(console_policy::router())
         .merge(console_export::router())

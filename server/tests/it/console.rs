@@ -12,7 +12,8 @@ on_both_backends!(
     staff_sign_in_and_see_only_their_merchant,
     customers_are_searched_and_filtered,
     actions_are_enforced_by_role_scoped_and_audited,
-    the_demo_has_an_owner_and_a_viewer
+    the_demo_has_an_owner_and_a_viewer,
+    the_first_run_form_sets_up_the_first_merchant_only
 );
 
 const PASSWORD: &str = "copper kettle morning drive";
@@ -432,4 +433,44 @@ async fn the_demo_has_an_owner_and_a_viewer(app: TestApp) {
         let html = page(get(&app, &client, &format!("/m/acme/customers/{id}")).await).await;
         assert_eq!(html.contains("Pause reminders"), manages, "{email}");
     }
+}
+
+async fn the_first_run_form_sets_up_the_first_merchant_only(app: TestApp) {
+    let client = browser();
+    let html = page(get(&app, &client, "/setup").await).await;
+    assert!(html.contains("Set up Settle") && html.contains("Portal address"), "{html}");
+    let form = |slug: &'static str, password: &'static str| {
+        vec![
+            ("name", "Northwind Traders"),
+            ("slug", slug),
+            ("time_zone", "Europe/Berlin"),
+            ("currency", "eur"),
+            ("owner_name", "Nancy"),
+            ("owner_email", "nancy@northwind.example"),
+            ("password", password),
+        ]
+    };
+    // Refused in words, what was typed kept (never the password).
+    let res = client.post(app.url("/setup")).form(&form("North Wind", PASSWORD)).send().await.unwrap();
+    assert_eq!(location(&res).as_deref(), Some("/setup"));
+    let html = page(get(&app, &client, "/setup").await).await;
+    assert!(html.contains("The portal address \"North Wind\" can"), "{html}");
+    assert!(html.contains("value=\"Northwind Traders\"") && !html.contains(PASSWORD));
+    let res = client.post(app.url("/setup")).form(&form("northwind", "password")).send().await.unwrap();
+    assert_eq!(location(&res).as_deref(), Some("/setup"));
+    assert!(page(get(&app, &client, "/setup").await).await.contains("Choose another password"));
+
+    let res = client.post(app.url("/setup")).form(&form("northwind", PASSWORD)).send().await.unwrap();
+    assert_eq!(location(&res).as_deref(), Some("/m/northwind/dashboard"));
+    let res = get(&app, &client, "/m/northwind/dashboard").await;
+    assert_eq!(res.status(), 200, "the owner is signed in");
+    let m = app::server::repo::merchants::find_by_slug(app.db.pool(), "northwind").await.unwrap().unwrap();
+    assert_eq!((m.default_currency.as_str(), m.time_zone.as_str()), ("EUR", "Europe/Berlin"));
+
+    // Once there is a merchant, the form is gone for everyone.
+    assert_eq!(get(&app, &browser(), "/setup").await.status(), 404);
+    let res = browser().post(app.url("/setup")).form(&form("another", PASSWORD)).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(n, 1);
 }

@@ -7,6 +7,7 @@ mod customers;
 mod dashboard;
 mod import;
 mod policy;
+mod setup;
 mod sign_in;
 
 pub use audit::ConsoleAuditPage;
@@ -16,6 +17,7 @@ pub use customers::{ConsoleCustomersPage, ConsoleHomePage};
 pub use dashboard::ConsoleDashboardPage;
 pub use import::ConsoleImportPage;
 pub use policy::ConsolePolicyPage;
+pub use setup::SetupPage;
 pub use sign_in::ConsoleSignInPage;
 
 use crate::types::PortalError;
