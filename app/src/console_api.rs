@@ -4,7 +4,7 @@
 
 use crate::types::{
     AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, ImportView,
-    PolicyView, PortalError, SetupView,
+    InvitationPage, PolicyView, PortalError, SetupView, StaffView,
 };
 use leptos::prelude::*;
 
@@ -279,4 +279,69 @@ pub async fn load_setup() -> Result<SetupView, PortalError> {
         None => (SetupForm { time_zone: "UTC".into(), currency: "USD".into(), ..SetupForm::default() }, None),
     };
     Ok(SetupView { available: merchants == 0, form, error })
+}
+
+/// The team: members, pending invitations, and what this member may change.
+#[server(prefix = "/_srv", endpoint = "console_staff")]
+pub async fn load_console_staff(slug: String) -> Result<StaffView, PortalError> {
+    use crate::server::console::staff::{members, pending};
+    use crate::types::{InvitationView, StaffMemberView};
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let pool = state.db.pool();
+    let zone = jiff::tz::TimeZone::get(&merchant.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let members = members(pool, &merchant)
+        .await?
+        .into_iter()
+        .map(|m| StaffMemberView {
+            is_you: m.id == staff.user.id,
+            id: m.id,
+            name: m.name,
+            email: m.email,
+            role: m.role,
+        })
+        .collect();
+    let invitations = pending(pool, &merchant, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|i| InvitationView {
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            expires_on: crate::server::UtcMillis(i.expires_at)
+                .to_timestamp()
+                .to_zoned(zone.clone())
+                .strftime("%b %-d, %Y")
+                .to_string(),
+        })
+        .collect();
+    Ok(StaffView {
+        header: header(&merchant, &staff),
+        members,
+        invitations,
+        can_manage_staff: staff.require(Action::ManageStaff).is_ok(),
+        can_manage_owners: staff.require(Action::ManageOwners).is_ok(),
+        notice: console_session::take_notice(&session().await?).await?,
+    })
+}
+
+/// Session key of an invitation acceptance that failed (name, message).
+pub const REJECTED_INVITATION: &str = "console_rejected_invitation";
+
+/// What an invitation link opens. Reading it uses nothing up.
+#[server(prefix = "/_srv", endpoint = "invitation")]
+pub async fn load_invitation(slug: String, token: String) -> Result<InvitationPage, PortalError> {
+    use crate::server::console::staff::{look_up, Invitation};
+    use ssr::*;
+    let state = state()?;
+    let merchant =
+        merchants::find_by_slug(state.db.pool(), &slug).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
+    let invitation = match look_up(state.db.pool(), &merchant, &token, state.clock.now()).await? {
+        Invitation::Valid { email, role } => Some((email, role)),
+        Invitation::Invalid => None,
+    };
+    let error: Option<String> = console_session::take_rejected(&session().await?, REJECTED_INVITATION).await?;
+    Ok(InvitationPage { slug: merchant.slug, merchant_name: merchant.display_name, invitation, error })
 }

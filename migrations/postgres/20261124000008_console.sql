@@ -16,3 +16,20 @@ CREATE TABLE merchant_logos (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX merchant_logos_merchant_idx ON merchant_logos (merchant_id, created_at);
+
+-- Staff join by invitation: a one-time link (token stored hashed) that
+-- sets their name and password; it expires, and an owner or admin can
+-- withdraw it.
+CREATE TABLE merchant_invitations (
+    id              TEXT PRIMARY KEY,
+    merchant_id     TEXT NOT NULL REFERENCES merchants(id),
+    email           TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'viewer')),
+    token_hash      TEXT NOT NULL UNIQUE,
+    invited_by      TEXT REFERENCES merchant_users(id),
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    accepted_at     BIGINT,
+    revoked_at      BIGINT
+);
+CREATE INDEX merchant_invitations_merchant_idx ON merchant_invitations (merchant_id, created_at);

@@ -341,3 +341,40 @@ pub struct SetupView {
     pub form: SetupForm,
     pub error: Option<String>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMemberView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub is_you: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub expires_on: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub header: ConsoleHeader,
+    pub members: Vec<StaffMemberView>,
+    pub invitations: Vec<InvitationView>,
+    pub can_manage_staff: bool,
+    pub can_manage_owners: bool,
+    pub notice: Option<(bool, String)>,
+}
+
+/// The page an invitation link opens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPage {
+    pub slug: String,
+    pub merchant_name: String,
+    /// None when the link is used, withdrawn, expired or unknown.
+    pub invitation: Option<(String, String)>,
+    pub error: Option<String>,
+}

@@ -17,7 +17,8 @@ pub use branding::{Branding, PortalHome};
 pub use console::{
     Alert, AtRisk, AuditEntry, AuditPage, Bar, BrandingForm, BrandingView, ConsoleEvent, ConsoleHeader, ConsoleInvoice,
     ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, CustomerListItem, Dashboard, DsoFigure,
-    FieldError, ImportProblemView, ImportView, PolicyForm, PolicyStepRow, PolicyView, SetupForm, SetupView,
+    FieldError, ImportProblemView, ImportView, InvitationPage, InvitationView, PolicyForm, PolicyStepRow, PolicyView,
+    SetupForm, SetupView, StaffMemberView, StaffView,
 };
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};

@@ -7,6 +7,7 @@ pub mod console_branding;
 pub mod console_export;
 pub mod console_import;
 pub mod console_policy;
+pub mod console_staff;
 pub mod dev_outbox;
 pub mod health;
 pub mod pay;
@@ -101,6 +102,7 @@ pub fn app_router(
         .merge(setup::router())
         .merge(console_branding::router())
         .merge(console_policy::router())
+        .merge(console_staff::router())
         .merge(console_export::router())
         .merge(console_import::router())
         .merge(account::router())
@@ -132,6 +134,12 @@ pub fn app_router(
 /// `/p/acme/l/<token>/renew` → `/p/acme/l/…` (and `/s/` sign-in links) for
 /// logs: bearer tokens never reach them.
 pub fn redact_path(path: &str) -> String {
+    if path.starts_with("/m/") {
+        if let Some(i) = path.find("/invite/") {
+            return format!("{}/invite/…", &path[..i]);
+        }
+        return path.to_string();
+    }
     if !path.starts_with("/p/") {
         return path.to_string();
     }
@@ -151,5 +159,7 @@ mod tests {
         assert_eq!(super::redact_path("/p/acme/l/abcdefghijklmnopqrstuv/renew"), "/p/acme/l/…");
         assert_eq!(super::redact_path("/p/acme/s/abcdefghijklmnopqrstuv"), "/p/acme/s/…");
         assert_eq!(super::redact_path("/p/acme/account"), "/p/acme/account");
+        assert_eq!(super::redact_path("/m/acme/invite/abcdefghijklmnopqrstuv"), "/m/acme/invite/…");
+        assert_eq!(super::redact_path("/m/acme/customers"), "/m/acme/customers");
     }
 }

@@ -27,4 +27,5 @@ mod settings;
 mod sign_in;
 mod simulate;
 mod sms;
+mod staff;
 mod stripe;

@@ -9,6 +9,7 @@ mod import;
 mod policy;
 mod setup;
 mod sign_in;
+mod staff;
 
 pub use audit::ConsoleAuditPage;
 pub use branding::ConsoleBrandingPage;
@@ -19,6 +20,7 @@ pub use import::ConsoleImportPage;
 pub use policy::ConsolePolicyPage;
 pub use setup::SetupPage;
 pub use sign_in::ConsoleSignInPage;
+pub use staff::{ConsoleStaffPage, InvitationAcceptPage};
 
 use crate::types::PortalError;
 use leptos::prelude::*;

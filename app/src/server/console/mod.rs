@@ -13,6 +13,7 @@ pub mod policy_form;
 pub mod previews;
 pub mod session;
 pub mod sign_in;
+pub mod staff;
 
 pub use access::{allows, Action};
 pub use session::{ConsoleIdentity, Staff};
