@@ -1,11 +1,11 @@
 //! The HTML shell and the router.
 
 use crate::pages::{
-    AccountPage, AddCardPage, AuthenticatePage, ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage,
-    ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsolePolicyPage,
-    ConsoleSignInPage, ConsoleStaffPage, InvitationAcceptPage, InvoicePage, LinkPage, NotFound, PayPage, PaymentsPage,
-    PortalHomePage, ReceiptPage, SettingsPage, SetupPage, SignInCodePage, SignInLinkPage, SignInPage, SiteHome,
-    VerifyPage,
+    AccountPage, AddCardPage, AuthenticatePage, ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage,
+    ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage,
+    ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage, InvitationAcceptPage, InvoicePage, LinkPage, NotFound,
+    PayPage, PaymentsPage, PortalHomePage, ReceiptPage, SettingsPage, SetupPage, SignInCodePage, SignInLinkPage,
+    SignInPage, SiteHome, VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/m/:slug/policy") view=ConsolePolicyPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/import") view=ConsoleImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/staff") view=ConsoleStaffPage ssr=SsrMode::Async/>
+                <Route path=path!("/m/:slug/api-keys") view=ConsoleApiKeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/invite/:token") view=InvitationAcceptPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/customers") view=ConsoleCustomersPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/customers/:id") view=ConsoleCustomerPage ssr=SsrMode::Async/>

@@ -3,8 +3,8 @@
 //! staff member belongs to that merchant and that their role allows it.
 
 use crate::types::{
-    AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard, ImportView,
-    InvitationPage, PolicyView, PortalError, SetupView, StaffView,
+    ApiKeysView, AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard,
+    ImportView, InvitationPage, PolicyView, PortalError, SetupView, StaffView,
 };
 use leptos::prelude::*;
 
@@ -344,4 +344,36 @@ pub async fn load_invitation(slug: String, token: String) -> Result<InvitationPa
     };
     let error: Option<String> = console_session::take_rejected(&session().await?, REJECTED_INVITATION).await?;
     Ok(InvitationPage { slug: merchant.slug, merchant_name: merchant.display_name, invitation, error })
+}
+
+/// The merchant's API keys (never the secrets).
+#[server(prefix = "/_srv", endpoint = "console_api_keys")]
+pub async fn load_console_api_keys(slug: String) -> Result<ApiKeysView, PortalError> {
+    use crate::types::ApiKeyView;
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let zone = jiff::tz::TimeZone::get(&merchant.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let day = |ms: i64| {
+        crate::server::UtcMillis(ms).to_timestamp().to_zoned(zone.clone()).strftime("%b %-d, %Y %H:%M").to_string()
+    };
+    let keys = crate::server::console::api_keys::list(state.db.pool(), &merchant)
+        .await?
+        .into_iter()
+        .map(|k| ApiKeyView {
+            id: k.id,
+            name: k.name,
+            prefix: format!("{}…", k.prefix),
+            created_on: day(k.created_at),
+            last_used: k.last_used_at.map(day).unwrap_or_else(|| "never".into()),
+            revoked: k.revoked_at.is_some(),
+        })
+        .collect();
+    Ok(ApiKeysView {
+        header: header(&merchant, &staff),
+        keys,
+        can_manage: staff.require(Action::ManageIntegrations).is_ok(),
+        notice: console_session::take_notice(&session().await?).await?,
+    })
 }

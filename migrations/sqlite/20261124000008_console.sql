@@ -33,3 +33,29 @@ CREATE TABLE merchant_invitations (
     revoked_at      BIGINT
 );
 CREATE INDEX merchant_invitations_merchant_idx ON merchant_invitations (merchant_id, created_at);
+
+-- REST API keys: shown once, stored as a SHA-256 hash, revocable.
+CREATE TABLE api_keys (
+    id              TEXT PRIMARY KEY,
+    merchant_id     TEXT NOT NULL REFERENCES merchants(id),
+    name            TEXT NOT NULL,
+    prefix          TEXT NOT NULL,
+    key_hash        TEXT NOT NULL UNIQUE,
+    created_by      TEXT,
+    created_at      BIGINT NOT NULL,
+    last_used_at    BIGINT,
+    revoked_at      BIGINT
+);
+CREATE INDEX api_keys_merchant_idx ON api_keys (merchant_id, created_at);
+
+-- Idempotency-Key on API POSTs: the first request's fingerprint and its
+-- response, replayed for a retry; status NULL while it is in flight.
+CREATE TABLE api_idempotency (
+    merchant_id     TEXT NOT NULL REFERENCES merchants(id),
+    idempotency_key TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    status          BIGINT,
+    body            TEXT,
+    created_at      BIGINT NOT NULL,
+    PRIMARY KEY (merchant_id, idempotency_key)
+);

@@ -1,6 +1,7 @@
 //! The `settle` server: configuration, startup, HTTP routes outside Leptos
 //! (health, access-link sign-in), middleware, and the CLI's commands.
 
+pub mod api;
 pub mod config;
 pub mod delivery;
 pub mod demo;

@@ -13,9 +13,9 @@ mod sign_in;
 
 pub use account::AccountPage;
 pub use console::{
-    ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage,
-    ConsoleHomePage, ConsoleImportPage, ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage, InvitationAcceptPage,
-    SetupPage,
+    ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage,
+    ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage,
+    InvitationAcceptPage, SetupPage,
 };
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};

@@ -378,3 +378,22 @@ pub struct InvitationPage {
     pub invitation: Option<(String, String)>,
     pub error: Option<String>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    /// The first characters, e.g. `sk_settle_AbCd…`.
+    pub prefix: String,
+    pub created_on: String,
+    pub last_used: String,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeysView {
+    pub header: ConsoleHeader,
+    pub keys: Vec<ApiKeyView>,
+    pub can_manage: bool,
+    pub notice: Option<(bool, String)>,
+}

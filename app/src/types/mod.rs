@@ -15,10 +15,10 @@ pub mod sign_in;
 pub use account::{AccountSecurity, AccountView, BalanceLine, InvoiceStatusLabel, OpenInvoice};
 pub use branding::{Branding, PortalHome};
 pub use console::{
-    Alert, AtRisk, AuditEntry, AuditPage, Bar, BrandingForm, BrandingView, ConsoleEvent, ConsoleHeader, ConsoleInvoice,
-    ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, CustomerListItem, Dashboard, DsoFigure,
-    FieldError, ImportProblemView, ImportView, InvitationPage, InvitationView, PolicyForm, PolicyStepRow, PolicyView,
-    SetupForm, SetupView, StaffMemberView, StaffView,
+    Alert, ApiKeyView, ApiKeysView, AtRisk, AuditEntry, AuditPage, Bar, BrandingForm, BrandingView, ConsoleEvent,
+    ConsoleHeader, ConsoleInvoice, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, CustomerListItem,
+    Dashboard, DsoFigure, FieldError, ImportProblemView, ImportView, InvitationPage, InvitationView, PolicyForm,
+    PolicyStepRow, PolicyView, SetupForm, SetupView, StaffMemberView, StaffView,
 };
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod console;
+pub mod console_api_keys;
 pub mod console_branding;
 pub mod console_export;
 pub mod console_import;
@@ -96,9 +97,11 @@ pub fn app_router(
 
     Router::new()
         .merge(health::router())
+        .merge(crate::api::router())
         .merge(portal_auth::router())
         .merge(sign_in::router())
         .merge(console::router())
+        .merge(console_api_keys::router())
         .merge(setup::router())
         .merge(console_branding::router())
         .merge(console_policy::router())

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod api;
 mod autopay;
 mod branding;
 mod config_rejected;

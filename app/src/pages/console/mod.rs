@@ -1,5 +1,6 @@
 //! The merchant console's pages, under `/m/{slug}`.
 
+mod api_keys;
 mod audit;
 mod branding;
 mod customer;
@@ -11,6 +12,7 @@ mod setup;
 mod sign_in;
 mod staff;
 
+pub use api_keys::ConsoleApiKeysPage;
 pub use audit::ConsoleAuditPage;
 pub use branding::ConsoleBrandingPage;
 pub use customer::ConsoleCustomerPage;

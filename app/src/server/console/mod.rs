@@ -3,6 +3,7 @@
 pub mod access;
 pub mod actions;
 pub mod aging;
+pub mod api_keys;
 pub mod audit;
 pub mod branding;
 pub mod charts;

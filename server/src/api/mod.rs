@@ -1,0 +1,90 @@
+//! The REST API under `/api/v1`: per-merchant API keys, JSON in and out,
+//! cursor pagination, `Idempotency-Key` on POST, one error shape, and an
+//! OpenAPI document generated from these handlers' annotations.
+
+pub mod auth;
+pub mod customers;
+pub mod error;
+pub mod idempotency;
+pub mod invoices;
+
+use app::server::AppState;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use error::ApiError;
+use serde::Deserialize;
+use std::sync::{Arc, OnceLock};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub const MAX_PAGE: i64 = 100;
+pub const DEFAULT_PAGE: i64 = 20;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1 to 100; 20 when absent.
+    pub limit: Option<i64>,
+    /// The last id of the previous page.
+    pub starting_after: Option<String>,
+}
+
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::invalid("limit", format!("limit must be 1 to {MAX_PAGE}, not {n}."))),
+    }
+}
+
+/// A JSON body, or an `invalid_request` that says what is wrong with it.
+pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", format!("The JSON body doesn't fit: {e}")))
+}
+
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Settle API", version = "1", description = "Customers and invoices of one merchant, by API key."),
+    modifiers(&BearerKeys),
+    tags((name = "customers"), (name = "invoices"))
+)]
+struct ApiDoc;
+
+/// The API's routes and its OpenAPI document, from the same annotations.
+pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(customers::list_customers, customers::create_customer))
+        .routes(routes!(customers::get_customer))
+        .routes(routes!(invoices::list_invoices, invoices::create_invoice))
+        .routes(routes!(invoices::get_invoice))
+        .routes(routes!(invoices::void_invoice))
+        .split_for_parts()
+}
+
+/// The document as served (generated once per process).
+pub fn openapi_json() -> Arc<String> {
+    static DOC: OnceLock<Arc<String>> = OnceLock::new();
+    DOC.get_or_init(|| Arc::new(parts().1.to_pretty_json().unwrap_or_else(|_| "{}".into()))).clone()
+}
+
+pub fn router() -> Router<AppState> {
+    let (api, _) = parts();
+    api.route(
+        "/api/v1/openapi.json",
+        get(|| async {
+            ([(header::CONTENT_TYPE, "application/json")], openapi_json().as_str().to_string()).into_response()
+        }),
+    )
+}
