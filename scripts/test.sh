@@ -33,10 +33,19 @@ scripts/e2e.sh 2>&1 | tee "$LOGS/e2e.log"
 e2e_status=${PIPESTATUS[0]}
 set -e
 
-passed=$(( $(grep -o '[0-9]* passed' "$LOGS/cargo-test.log" | awk '{s+=$1} END {print s+0}') + $(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOGS/e2e.log" | tail -n1) + 0 ))
-failed=$(( $(grep -o '[0-9]* failed' "$LOGS/cargo-test.log" | awk '{s+=$1} END {print s+0}') + $(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOGS/e2e.log" | tail -n1) + 0 ))
+step "REST API against its OpenAPI document (schemathesis)"
+set +e
+scripts/api-schemathesis.sh > "$LOGS/api.log" 2>&1
+api_status=$?
+set -e
+tail -n 22 "$LOGS/api.log"
+
+tap() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$2" | tail -n1; }
+passed=$(( $(grep -o '[0-9]* passed' "$LOGS/cargo-test.log" | awk '{s+=$1} END {print s+0}') + $(tap pass "$LOGS/e2e.log") + $(tap pass "$LOGS/api.log") + 0 ))
+failed=$(( $(grep -o '[0-9]* failed' "$LOGS/cargo-test.log" | awk '{s+=$1} END {print s+0}') + $(tap fail "$LOGS/e2e.log") + $(tap fail "$LOGS/api.log") + 0 ))
 [ "$rust_status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a build failure counts
 [ "$e2e_status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+[ "$api_status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 echo
 echo "total: $passed passed, $failed failed"
-[ "$rust_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]
+[ "$rust_status" -eq 0 ] && [ "$e2e_status" -eq 0 ] && [ "$api_status" -eq 0 ]

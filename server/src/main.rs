@@ -77,6 +77,15 @@ enum Command {
     /// Import customers and invoices from a CSV file. All or nothing unless
     /// --skip-bad-rows; importing the same file again changes nothing.
     Import(settle::import_cli::ImportArgs),
+    /// Make a REST API key for a merchant and print it (the only time it is
+    /// shown; keys can be revoked in the console).
+    ApiKey {
+        #[arg(long)]
+        merchant: String,
+        /// What the key is for, e.g. "Accounting sync".
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -155,6 +164,10 @@ async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error:
         Command::Simulate(args) => {
             let db = open_database(&config).await?;
             print!("{}", settle::simulate_cli::run(&db, clock.as_ref(), &config, args).await?);
+        }
+        Command::ApiKey { merchant, name } => {
+            let db = open_database(&config).await?;
+            println!("{}", settle::api::issue_key_cli(&db, clock.as_ref(), &merchant, &name).await?);
         }
         Command::Import(args) => {
             let db = open_database(&config).await?;

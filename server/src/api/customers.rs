@@ -2,14 +2,14 @@
 
 use super::auth::ApiMerchant;
 use super::error::{ApiError, ErrorBody};
-use super::{idempotency, page_limit, PageQuery};
+use super::{idempotency, page_limit, ApiQuery, PageQuery};
 use app::server::ids::CustomerId;
 use app::server::repo::customers::{self, NewCustomer};
 use app::server::repo::unique_violation;
 use app::server::sign_in::looks_like_email;
 use app::server::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -107,8 +107,8 @@ impl From<Row> for Customer {
 pub async fn list_customers(
     State(state): State<AppState>,
     auth: ApiMerchant,
-    Query(page): Query<PageQuery>,
-    Query(filter): Query<CustomerQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(filter): ApiQuery<CustomerQuery>,
 ) -> Result<Json<CustomerList>, ApiError> {
     let limit = page_limit(page.limit)?;
     let mut sql = format!("{SELECT} WHERE merchant_id = $1 AND id > $2");

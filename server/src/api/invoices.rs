@@ -2,14 +2,14 @@
 
 use super::auth::ApiMerchant;
 use super::error::{ApiError, ErrorBody};
-use super::{idempotency, page_limit, PageQuery};
+use super::{idempotency, page_limit, ApiQuery, PageQuery};
 use app::server::ids::{CustomerId, InvoiceId};
 use app::server::repo::invoices::{self, InvoiceStatus, NewInvoice, NewInvoiceLine};
 use app::server::repo::{events, unique_violation};
 use app::server::{AppState, UtcMillis};
 use app::types::Currency;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -88,8 +88,8 @@ const SELECT: &str = "SELECT id, customer_id, number, external_ref, currency, to
 pub async fn list_invoices(
     State(state): State<AppState>,
     auth: ApiMerchant,
-    Query(page): Query<PageQuery>,
-    Query(filter): Query<InvoiceQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(filter): ApiQuery<InvoiceQuery>,
 ) -> Result<Json<InvoiceList>, ApiError> {
     let limit = page_limit(page.limit)?;
     let mut sql = format!("{SELECT} WHERE merchant_id = $1 AND id > $2");
@@ -253,7 +253,7 @@ pub async fn create_invoice(
     params(("id" = String, Path, description = "`inv_…`"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response")),
     responses((status = 200, body = Invoice), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn void_invoice(
     State(state): State<AppState>,

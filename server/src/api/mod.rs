@@ -40,6 +40,25 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// `Query<T>` whose refusal is the API's own JSON error (422, naming the
+/// query string), not axum's plain-text 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::invalid("query", e.body_text())),
+        }
+    }
+}
+
 /// A JSON body, or an `invalid_request` that says what is wrong with it.
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", format!("The JSON body doesn't fit: {e}")))
@@ -87,4 +106,38 @@ pub fn router() -> Router<AppState> {
             ([(header::CONTENT_TYPE, "application/json")], openapi_json().as_str().to_string()).into_response()
         }),
     )
+}
+
+/// `settle api-key`: a new key for `slug`, audited as made from the CLI.
+pub async fn issue_key_cli(
+    db: &app::server::Db,
+    clock: &dyn app::server::Clock,
+    slug: &str,
+    name: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let merchant = app::server::repo::merchants::find_by_slug(db.pool(), slug)
+        .await?
+        .ok_or_else(|| format!("no merchant has the portal address `{slug}`"))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err("--name must be 1 to 60 characters".into());
+    }
+    let now = clock.now();
+    let mut tx = app::server::db::begin_write(db.pool()).await?;
+    let (id, secret, prefix) = app::server::console::api_keys::issue(&mut tx, &merchant, name, None, now).await?;
+    app::server::repo::events::audit(
+        &mut *tx,
+        &merchant.merchant_id(),
+        "system",
+        None,
+        "api_key.created",
+        Some(("api_key", id.as_str())),
+        &serde_json::json!({ "name": name, "prefix": prefix, "via": "cli" }),
+        None,
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
 }

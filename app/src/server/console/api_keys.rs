@@ -35,6 +35,35 @@ pub async fn list(pool: &AnyPool, merchant: &MerchantRow) -> Result<Vec<ApiKeyRo
     .await?)
 }
 
+/// Writes a new key in `tx`: `(id, secret, prefix)`. The secret exists in
+/// full only in what this returns.
+pub async fn issue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    merchant: &MerchantRow,
+    name: &str,
+    created_by: Option<&str>,
+    now: UtcMillis,
+) -> Result<(String, String, String), AppError> {
+    let token = SecretToken::generate();
+    let secret = format!("{KEY_PREFIX}{}", token.expose());
+    let prefix: String = secret.chars().take(KEY_PREFIX.len() + 4).collect();
+    let id = format!("key_{}", new_id_body());
+    sqlx::query(
+        "INSERT INTO api_keys (id, merchant_id, name, prefix, key_hash, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(merchant.id.as_str())
+    .bind(name)
+    .bind(&prefix)
+    .bind(token.hash())
+    .bind(created_by)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok((id, secret, prefix))
+}
+
 /// Makes a key; `Ok(Ok(secret))` is the only time the secret exists in full.
 pub async fn create(
     pool: &AnyPool,
@@ -49,24 +78,8 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 60 {
         return Ok(Err("Name the key (at most 60 characters), e.g. \"Accounting sync\".".into()));
     }
-    let token = SecretToken::generate();
-    let secret = format!("{KEY_PREFIX}{}", token.expose());
-    let prefix: String = secret.chars().take(KEY_PREFIX.len() + 4).collect();
-    let id = format!("key_{}", new_id_body());
     let mut tx = begin_write(pool).await?;
-    sqlx::query(
-        "INSERT INTO api_keys (id, merchant_id, name, prefix, key_hash, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(merchant.id.as_str())
-    .bind(name)
-    .bind(&prefix)
-    .bind(token.hash())
-    .bind(staff.user.id.as_str())
-    .bind(now.0)
-    .execute(&mut *tx)
-    .await?;
+    let (id, secret, prefix) = issue(&mut tx, merchant, name, Some(staff.user.id.as_str()), now).await?;
     events::audit(
         &mut *tx,
         &merchant.merchant_id(),
