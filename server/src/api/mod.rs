@@ -2,6 +2,7 @@
 //! cursor pagination, `Idempotency-Key` on POST, one error shape, and an
 //! OpenAPI document generated from these handlers' annotations.
 
+pub mod activity;
 pub mod auth;
 pub mod customers;
 pub mod error;
@@ -75,9 +76,9 @@ impl Modify for BearerKeys {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Settle API", version = "1", description = "Customers and invoices of one merchant, by API key."),
+    info(title = "Settle API", version = "1", description = "Customers, invoices, payments and events of one merchant, by API key."),
     modifiers(&BearerKeys),
-    tags((name = "customers"), (name = "invoices"))
+    tags((name = "customers"), (name = "invoices"), (name = "payments"), (name = "events"))
 )]
 struct ApiDoc;
 
@@ -89,6 +90,8 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(invoices::list_invoices, invoices::create_invoice))
         .routes(routes!(invoices::get_invoice))
         .routes(routes!(invoices::void_invoice))
+        .routes(routes!(activity::list_payments))
+        .routes(routes!(activity::list_events))
         .split_for_parts()
 }
 

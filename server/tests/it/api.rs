@@ -169,6 +169,15 @@ async fn keys_customers_invoices_and_idempotency(app: TestApp) {
         404
     );
 
+    // Payments and events: the voided invoice's event, another merchant's nothing.
+    let (_, events, _) = call(&app, "GET", "/api/v1/events?type=invoice_voided", Some(&key), None, None).await;
+    assert_eq!(events["data"].as_array().unwrap().len(), 1, "{events}");
+    assert_eq!(events["data"][0]["invoice_id"].as_str(), Some(inv_id));
+    let (_, theirs, _) = call(&app, "GET", "/api/v1/events", Some(&other_key), None, None).await;
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 0);
+    let (status, payments, _) = call(&app, "GET", "/api/v1/payments", Some(&key), None, None).await;
+    assert_eq!((status, payments["data"].as_array().unwrap().len()), (200, 0));
+
     // Revoked: refused from then on.
     let (key_id,): (String,) =
         sqlx::query_as("SELECT id FROM api_keys ORDER BY created_at LIMIT 1").fetch_one(app.db.pool()).await.unwrap();
