@@ -370,9 +370,37 @@ pub async fn load_console_api_keys(slug: String) -> Result<ApiKeysView, PortalEr
             revoked: k.revoked_at.is_some(),
         })
         .collect();
+    type EndpointRow = (String, String, i64, Option<i64>, i64, i64, i64, Option<String>);
+    let endpoints: Vec<EndpointRow> = sqlx::query_as(
+        "SELECT w.id, w.url, w.created_at, w.disabled_at, \
+         (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'delivered'), \
+         (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status IN ('queued', 'sending')), \
+         (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'failed'), \
+         (SELECT d.last_error FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.last_error IS NOT NULL \
+          ORDER BY d.next_attempt_at DESC LIMIT 1) \
+         FROM webhook_endpoints w WHERE w.merchant_id = $1 ORDER BY w.created_at DESC",
+    )
+    .bind(merchant.id.as_str())
+    .fetch_all(state.db.pool())
+    .await
+    .map_err(AppError::from)?;
+    let endpoints = endpoints
+        .into_iter()
+        .map(|(id, url, created, disabled, delivered, pending, failed, last_error)| crate::types::WebhookEndpointView {
+            id,
+            url,
+            created_on: day(created),
+            delivered,
+            pending,
+            failed,
+            last_error,
+            disabled: disabled.is_some(),
+        })
+        .collect();
     Ok(ApiKeysView {
         header: header(&merchant, &staff),
         keys,
+        endpoints,
         can_manage: staff.require(Action::ManageIntegrations).is_ok(),
         notice: console_session::take_notice(&session().await?).await?,
     })

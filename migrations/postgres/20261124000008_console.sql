@@ -59,3 +59,33 @@ CREATE TABLE api_idempotency (
     created_at      BIGINT NOT NULL,
     PRIMARY KEY (merchant_id, idempotency_key)
 );
+
+-- Outbound webhooks: the merchant's endpoints, and one delivery per
+-- endpoint and event (the unique pair is what makes it once), retried with
+-- backoff under a lease like the email outbox.
+CREATE TABLE webhook_endpoints (
+    id              TEXT PRIMARY KEY,
+    merchant_id     TEXT NOT NULL REFERENCES merchants(id),
+    url             TEXT NOT NULL,
+    secret          TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    disabled_at     BIGINT
+);
+CREATE INDEX webhook_endpoints_merchant_idx ON webhook_endpoints (merchant_id);
+
+CREATE TABLE webhook_deliveries (
+    id              TEXT PRIMARY KEY,
+    merchant_id     TEXT NOT NULL REFERENCES merchants(id),
+    endpoint_id     TEXT NOT NULL REFERENCES webhook_endpoints(id),
+    event_id        TEXT NOT NULL REFERENCES events(id),
+    status          TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'delivered', 'failed')),
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_expires_at BIGINT,
+    last_status     BIGINT,
+    last_error      TEXT,
+    created_at      BIGINT NOT NULL,
+    delivered_at    BIGINT,
+    CONSTRAINT webhook_deliveries_once UNIQUE (endpoint_id, event_id)
+);
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (status, next_attempt_at);

@@ -11,6 +11,7 @@ pub mod import_cli;
 pub mod mail;
 pub mod merchant_admin;
 pub mod origin;
+pub mod outbound_webhooks;
 pub mod routes;
 pub mod simulate_cli;
 pub mod sms;

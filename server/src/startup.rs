@@ -203,6 +203,7 @@ async fn reconcile_payments(state: AppState) {
 /// finished first, and an interrupted job's lease lets another process take over.
 async fn run_jobs(state: AppState, dunning: bool, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let owner = format!("{}:{}", std::process::id(), app::server::ids::new_id_body());
+    let webhooks = crate::outbound_webhooks::client();
     loop {
         if dunning {
             match app::server::dunning::sweep::sweep(&state, 500).await {
@@ -212,6 +213,11 @@ async fn run_jobs(state: AppState, dunning: bool, mut shutdown: tokio::sync::wat
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reminder sweep failed"),
             }
+        }
+        match crate::outbound_webhooks::run_once(&state.db, &webhooks, state.clock.now()).await {
+            Ok(r) if r.delivered + r.retrying + r.failed > 0 => tracing::debug!(?r, "webhook batch"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "webhook worker could not run"),
         }
         match app::server::jobs::run_once(&state, &owner, 20).await {
             Ok(r) if r.done + r.retrying > 0 => tracing::debug!(?r, "job batch"),

@@ -391,9 +391,22 @@ pub struct ApiKeyView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpointView {
+    pub id: String,
+    pub url: String,
+    pub created_on: String,
+    pub delivered: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub last_error: Option<String>,
+    pub disabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeysView {
     pub header: ConsoleHeader,
     pub keys: Vec<ApiKeyView>,
+    pub endpoints: Vec<WebhookEndpointView>,
     pub can_manage: bool,
     pub notice: Option<(bool, String)>,
 }

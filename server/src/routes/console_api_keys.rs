@@ -1,4 +1,5 @@
-//! Creating and revoking REST API keys from the console. A new key is
+//! Creating and revoking REST API keys, and adding and disabling webhook
+//! endpoints, from the console. A new key is
 //! shown on the response page itself, once; it is never stored or logged.
 
 use crate::http_error::HttpError;
@@ -17,7 +18,11 @@ use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/m/{slug}/api-keys", post(create)).route("/m/{slug}/api-keys/{id}/revoke", post(revoke))
+    Router::new()
+        .route("/m/{slug}/api-keys", post(create))
+        .route("/m/{slug}/api-keys/{id}/revoke", post(revoke))
+        .route("/m/{slug}/webhooks", post(add_webhook))
+        .route("/m/{slug}/webhooks/{id}/disable", post(disable_webhook))
 }
 
 #[derive(Deserialize)]
@@ -89,5 +94,95 @@ async fn revoke(
         Outcome::Unchanged(t) => (false, t),
     };
     console_session::set_notice(&session, ok, text).await?;
+    Ok(Redirect::to(&format!("/m/{slug}/api-keys")).into_response())
+}
+
+#[derive(Deserialize)]
+struct NewEndpoint {
+    #[serde(default)]
+    url: String,
+}
+
+/// Adds a webhook endpoint; its signing secret is shown on this page, once.
+async fn add_webhook(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    Form(form): Form<NewEndpoint>,
+) -> Result<Response, HttpError> {
+    let (merchant, staff) = match staff(&state, &session, &slug).await? {
+        Ok(found) => found,
+        Err(to_sign_in) => return Ok(to_sign_in.into_response()),
+    };
+    staff.require(app::server::console::Action::ManageIntegrations)?;
+    let actor = ("merchant_user", Some(staff.user.id.as_str()));
+    let secret = match crate::outbound_webhooks::add_endpoint(&state.db, &merchant, &form.url, actor, state.clock.now())
+        .await?
+    {
+        Ok(secret) => secret,
+        Err(problem) => {
+            console_session::set_notice(&session, false, format!("The endpoint wasn't added: {problem}")).await?;
+            return Ok(Redirect::to(&format!("/m/{slug}/api-keys")).into_response());
+        }
+    };
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>Your webhook signing secret</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/settle.css\"></head><body><div class=\"portal portal--plain\">\
+         <main id=\"main\" class=\"portal__main\"><h1>Your webhook signing secret</h1>\
+         <p>Events go to {url}. Check each one's <code>Settle-Signature</code> with this secret; \
+         copy it now, it is shown only this once.</p>\
+         <p><label for=\"secret\">Signing secret</label><br>\
+         <input id=\"secret\" class=\"input\" readonly size=\"44\" value=\"{secret}\"></p>\
+         <p><a href=\"/m/{slug}/api-keys\">Back to API keys and webhooks</a></p></main></div></body></html>",
+        url = escape(form.url.trim()),
+        secret = escape(&secret),
+        slug = escape(&slug),
+    );
+    let mut res = Html(body).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+async fn disable_webhook(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let (merchant, staff) = match staff(&state, &session, &slug).await? {
+        Ok(found) => found,
+        Err(to_sign_in) => return Ok(to_sign_in.into_response()),
+    };
+    staff.require(app::server::console::Action::ManageIntegrations)?;
+    let now = state.clock.now();
+    let changed = sqlx::query(
+        "UPDATE webhook_endpoints SET disabled_at = $1 WHERE merchant_id = $2 AND id = $3 AND disabled_at IS NULL",
+    )
+    .bind(now.0)
+    .bind(merchant.id.as_str())
+    .bind(&id)
+    .execute(state.db.pool())
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(app::server::AppError::NotFound.into());
+    }
+    let o = origin(peer, &headers);
+    app::server::repo::events::audit(
+        state.db.pool(),
+        &merchant.merchant_id(),
+        "merchant_user",
+        Some(staff.user.id.as_str()),
+        "webhook_endpoint.disabled",
+        Some(("webhook_endpoint", id.as_str())),
+        &serde_json::json!({}),
+        o.ip.as_deref(),
+        o.user_agent.as_deref(),
+        now,
+    )
+    .await?;
+    console_session::set_notice(&session, true, "Disabled the endpoint; nothing more is sent to it.".into()).await?;
     Ok(Redirect::to(&format!("/m/{slug}/api-keys")).into_response())
 }

@@ -30,3 +30,4 @@ mod simulate;
 mod sms;
 mod staff;
 mod stripe;
+mod webhooks_out;
