@@ -3,9 +3,9 @@
 use crate::pages::{
     AccountPage, AddCardPage, AuthenticatePage, ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage,
     ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage,
-    ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage, InvitationAcceptPage, InvoicePage, LinkPage, NotFound,
-    PayPage, PaymentsPage, PortalHomePage, ReceiptPage, SettingsPage, SetupPage, SignInCodePage, SignInLinkPage,
-    SignInPage, SiteHome, VerifyPage,
+    ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage, ConsoleTemplatesPage, InvitationAcceptPage, InvoicePage,
+    LinkPage, NotFound, PayPage, PaymentsPage, PortalHomePage, ReceiptPage, SettingsPage, SetupPage, SignInCodePage,
+    SignInLinkPage, SignInPage, SiteHome, VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/m/:slug/branding") view=ConsoleBrandingPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/audit") view=ConsoleAuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/policy") view=ConsolePolicyPage ssr=SsrMode::Async/>
+                <Route path=path!("/m/:slug/templates") view=ConsoleTemplatesPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/import") view=ConsoleImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/staff") view=ConsoleStaffPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/api-keys") view=ConsoleApiKeysPage ssr=SsrMode::Async/>

@@ -4,7 +4,7 @@
 
 use crate::types::{
     ApiKeysView, AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard,
-    ImportView, InvitationPage, PolicyView, PortalError, SetupView, StaffView,
+    ImportView, InvitationPage, PolicyView, PortalError, SetupView, StaffView, TemplateEditorView,
 };
 use leptos::prelude::*;
 
@@ -403,5 +403,61 @@ pub async fn load_console_api_keys(slug: String) -> Result<ApiKeysView, PortalEr
         endpoints,
         can_manage: staff.require(Action::ManageIntegrations).is_ok(),
         notice: console_session::take_notice(&session().await?).await?,
+    })
+}
+
+/// Session key of a template edit that couldn't be saved:
+/// (key, channel, subject, body, problem).
+pub const REJECTED_TEMPLATE: &str = "console_rejected_template";
+
+/// The template editor for one key and channel.
+#[server(prefix = "/_srv", endpoint = "console_template")]
+pub async fn load_console_template(
+    slug: String,
+    key: String,
+    channel: String,
+) -> Result<TemplateEditorView, PortalError> {
+    use crate::server::console::policy_form::TEMPLATES;
+    use crate::server::console::templates::{current, parse_channel, preview};
+    use crate::server::dunning::templates::{Template, VARIABLES};
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let key = if TEMPLATES.iter().any(|(k, _)| *k == key) { key } else { TEMPLATES[0].0.to_string() };
+    let channel_value = parse_channel(&channel).unwrap_or(crate::server::dunning::policy::Channel::Email);
+    let channel = if channel_value == crate::server::dunning::policy::Channel::Sms { "sms" } else { "email" };
+    let session = session().await?;
+    let rejected: Option<(String, String, String, String, String)> =
+        console_session::take_rejected(&session, REJECTED_TEMPLATE).await?;
+    let (template, is_custom, error) = match rejected {
+        Some((k, c, subject, body, problem)) if k == key && c == channel => {
+            (Template { subject, body }, true, Some(problem))
+        }
+        _ => {
+            let (t, custom) = current(state.db.pool(), &merchant, &key, channel_value).await?;
+            (t, custom, None)
+        }
+    };
+    let (preview_subject, preview_html, preview_text, error) =
+        match preview(&merchant, &state.portal.base_url, &template, channel_value) {
+            Ok((s, h, t)) => (s, h, t, error),
+            Err(e) => (String::new(), None, String::new(), error.or(Some(e))),
+        };
+    Ok(TemplateEditorView {
+        header: header(&merchant, &staff),
+        keys: TEMPLATES.iter().map(|(k, d)| (k.to_string(), d.to_string())).collect(),
+        key,
+        channel: channel.to_string(),
+        subject: template.subject,
+        body: template.body,
+        is_custom,
+        variables: VARIABLES.iter().map(|(n, d)| (n.to_string(), d.to_string())).collect(),
+        preview_subject,
+        preview_html,
+        preview_text,
+        error,
+        notice: console_session::take_notice(&session).await?,
+        can_edit: staff.require(Action::EditPolicy).is_ok(),
     })
 }

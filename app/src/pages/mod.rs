@@ -15,7 +15,7 @@ pub use account::AccountPage;
 pub use console::{
     ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage,
     ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage,
-    InvitationAcceptPage, SetupPage,
+    ConsoleTemplatesPage, InvitationAcceptPage, SetupPage,
 };
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};

@@ -410,3 +410,26 @@ pub struct ApiKeysView {
     pub can_manage: bool,
     pub notice: Option<(bool, String)>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateEditorView {
+    pub header: ConsoleHeader,
+    /// (key, what it is for) of every editable template.
+    pub keys: Vec<(String, String)>,
+    pub key: String,
+    /// "email" or "sms".
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+    /// The merchant's own wording (else the built-in text is shown).
+    pub is_custom: bool,
+    /// (name, what it says).
+    pub variables: Vec<(String, String)>,
+    /// The sample rendering: subject, and HTML for email or text for SMS.
+    pub preview_subject: String,
+    pub preview_html: Option<String>,
+    pub preview_text: String,
+    pub error: Option<String>,
+    pub notice: Option<(bool, String)>,
+    pub can_edit: bool,
+}

@@ -9,6 +9,7 @@ pub mod console_export;
 pub mod console_import;
 pub mod console_policy;
 pub mod console_staff;
+pub mod console_templates;
 pub mod dev_outbox;
 pub mod health;
 pub mod pay;
@@ -106,6 +107,7 @@ pub fn app_router(
         .merge(console_branding::router())
         .merge(console_policy::router())
         .merge(console_staff::router())
+        .merge(console_templates::router())
         .merge(console_export::router())
         .merge(console_import::router())
         .merge(account::router())

@@ -30,4 +30,5 @@ mod simulate;
 mod sms;
 mod staff;
 mod stripe;
+mod templates_editor;
 mod webhooks_out;

@@ -11,6 +11,7 @@ mod policy;
 mod setup;
 mod sign_in;
 mod staff;
+mod templates;
 
 pub use api_keys::ConsoleApiKeysPage;
 pub use audit::ConsoleAuditPage;
@@ -23,6 +24,7 @@ pub use policy::ConsolePolicyPage;
 pub use setup::SetupPage;
 pub use sign_in::ConsoleSignInPage;
 pub use staff::{ConsoleStaffPage, InvitationAcceptPage};
+pub use templates::ConsoleTemplatesPage;
 
 use crate::types::PortalError;
 use leptos::prelude::*;

@@ -15,6 +15,7 @@ pub mod previews;
 pub mod session;
 pub mod sign_in;
 pub mod staff;
+pub mod templates;
 
 pub use access::{allows, Action};
 pub use session::{ConsoleIdentity, Staff};

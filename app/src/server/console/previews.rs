@@ -6,10 +6,10 @@ use crate::server::dunning::templates::{default_template, ReminderContext, Remin
 use crate::server::mail::{render_branded, EmailContent};
 use crate::server::repo::merchants::MerchantRow;
 
-/// The HTML of a friendly overdue reminder to "Sam" for two sample invoices.
-pub fn sample_reminder(merchant: &MerchantRow, base_url: &str) -> String {
+/// Made-up invoices for "Sam", with the merchant's name and contacts.
+pub fn sample_context(merchant: &MerchantRow, base_url: &str) -> ReminderContext {
     let link = format!("{}/p/{}/l/sample-link", base_url.trim_end_matches('/'), merchant.slug);
-    let ctx = ReminderContext {
+    ReminderContext {
         merchant_name: merchant.display_name.clone(),
         support_email: merchant.support_email.clone(),
         support_phone: merchant.support_phone.clone(),
@@ -31,7 +31,32 @@ pub fn sample_reminder(merchant: &MerchantRow, base_url: &str) -> String {
         total_due: "$335.50".into(),
         pay_link: format!("{link}?to=pay"),
         access_link: link,
-    };
+    }
+}
+
+/// `template` rendered for Sam as an email: (subject, text, html).
+pub fn render_sample(
+    merchant: &MerchantRow,
+    base_url: &str,
+    template: &crate::server::dunning::templates::Template,
+) -> Result<(String, String, String), String> {
+    let ctx = sample_context(merchant, base_url);
+    let rendered = template.render(&ctx).map_err(|e| e.to_string())?;
+    let (text, html) = render_branded(
+        merchant,
+        base_url,
+        &EmailContent {
+            heading: rendered.subject.clone(),
+            paragraphs: rendered.body.split("\n\n").map(str::to_string).collect(),
+            action: Some(("Pay now".into(), ctx.pay_link.clone())),
+        },
+    );
+    Ok((rendered.subject, text, html))
+}
+
+/// The HTML of a friendly overdue reminder to "Sam" for two sample invoices.
+pub fn sample_reminder(merchant: &MerchantRow, base_url: &str) -> String {
+    let ctx = sample_context(merchant, base_url);
     let rendered = match default_template("overdue_friendly", Tone::Friendly, Channel::Email).render(&ctx) {
         Ok(r) => r,
         Err(e) => return format!("<p>The sample reminder could not be rendered: {e}</p>"),

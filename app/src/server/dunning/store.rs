@@ -203,3 +203,24 @@ pub async fn save(
     tx.commit().await?;
     Ok(Ok(id))
 }
+
+/// The merchant's own wording for its templates, by (key, channel); a key
+/// without one uses the built-in text.
+pub async fn merchant_templates(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+) -> Result<std::collections::HashMap<(String, Channel), super::templates::Template>, AppError> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT template_key, channel, subject, body_text FROM templates WHERE merchant_id = $1 AND locale = 'en-US'",
+    )
+    .bind(merchant.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, channel, subject, body)| {
+            let channel = if channel == "sms" { Channel::Sms } else { Channel::Email };
+            ((key, channel), super::templates::Template { subject, body })
+        })
+        .collect())
+}

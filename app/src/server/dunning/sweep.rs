@@ -9,7 +9,7 @@
 use super::calendar::{is_quiet, local_day, next_allowed, send_time};
 use super::policy::{Channel, FinalAction, Policy, StepKind};
 use super::schedule::{place, steps_for, ScheduleMemo};
-use super::templates::{default_template, ReminderContext, ReminderInvoice};
+use super::templates::{default_template, ReminderContext, ReminderInvoice, Template};
 use crate::server::ids::{AccessTokenId, CustomerId, EventId, InvoiceId, MerchantId, MessageId};
 use crate::server::mail::{render_branded, EmailContent};
 use crate::server::portal::{access_link_path, human_date};
@@ -85,22 +85,23 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     for rows in by_customer.values_mut() {
         rows.sort_by(|a, b| (a.due_at, &a.number).cmp(&(b.due_at, &b.number)));
     }
-    let mut merchants_seen: BTreeMap<String, Option<(merchants::MerchantRow, Policy)>> = BTreeMap::new();
+    type Templates = HashMap<(String, Channel), Template>;
+    let mut merchants_seen: BTreeMap<String, Option<(merchants::MerchantRow, Policy, Templates)>> = BTreeMap::new();
     let mut plan = Plan::default();
     let mut memo = ScheduleMemo::default();
     for ((merchant_id, customer_id), rows) in by_customer {
         if !merchants_seen.contains_key(&merchant_id) {
             let id = MerchantId::from_trusted(merchant_id.clone());
             let found = match merchants::find(pool, &id).await? {
-                Some(m) => Some((m, policy_for(pool, &id).await?)),
+                Some(m) => Some((m, policy_for(pool, &id).await?, super::store::merchant_templates(pool, &id).await?)),
                 None => None,
             };
             merchants_seen.insert(merchant_id.clone(), found);
         }
-        let Some((merchant, policy)) = &merchants_seen[&merchant_id] else { continue };
+        let Some((merchant, policy, templates)) = &merchants_seen[&merchant_id] else { continue };
         // The join's guarantee: an invoice's customer is the merchant's.
         let Some(customer) = customers.get(&customer_id).filter(|c| c.merchant_id == merchant_id) else { continue };
-        let due = Due { merchant, policy, customer, rows };
+        let due = Due { merchant, policy, templates, customer, rows };
         decide(state, due, &rules, now, &mut memo, &mut plan, &mut report)?;
     }
 
@@ -159,6 +160,7 @@ struct DueCustomer {
 struct Due<'a> {
     merchant: &'a merchants::MerchantRow,
     policy: &'a Policy,
+    templates: &'a HashMap<(String, Channel), Template>,
     customer: &'a DueCustomer,
     rows: Vec<DueInvoice>,
 }
@@ -287,7 +289,7 @@ fn decide(
     plan: &mut Plan,
     report: &mut SweepReport,
 ) -> Result<(), AppError> {
-    let Due { merchant, policy, customer, rows } = due;
+    let Due { merchant, policy, templates, customer, rows } = due;
     let merchant_id = merchant.merchant_id();
     let customer_id = CustomerId::from_trusted(customer.id.clone());
     let zone = memo.zone(&customer.time_zone, &merchant.time_zone);
@@ -413,9 +415,13 @@ fn decide(
         pay_link: format!("{link}?to=pay"),
         access_link: link.clone(),
     };
-    let rendered = default_template(&lead.template_key, lead.tone, channel)
-        .render(&ctx)
-        .map_err(|e| AppError::internal(format!("template {}: {e}", lead.template_key)))?;
+    // The merchant's own wording when it has one, else the built-in text.
+    let template = templates
+        .get(&(lead.template_key.clone(), channel))
+        .cloned()
+        .unwrap_or_else(|| default_template(&lead.template_key, lead.tone, channel));
+    let rendered =
+        template.render(&ctx).map_err(|e| AppError::internal(format!("template {}: {e}", lead.template_key)))?;
     let (to, subject, text, html) = match (channel, &reach.sms_number) {
         (Channel::Sms, Some(number)) => (number.clone(), String::new(), rendered.body.clone(), None),
         _ => {

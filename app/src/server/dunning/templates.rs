@@ -51,6 +51,8 @@ pub enum TemplateError {
     EmptySubject,
     #[error("A text message must fit in 320 characters with its link; this one has {0}.")]
     SmsTooLong(usize),
+    #[error("Every message carries the customer's link: put {{{{pay_link}}}} or {{{{access_link}}}} in the text.")]
+    NoLink,
 }
 
 /// The variables a template may use, with what each one says.
@@ -131,6 +133,10 @@ impl Template {
             if length > 320 {
                 return Err(TemplateError::SmsTooLong(length));
             }
+        }
+        let compact: String = self.body.chars().filter(|c| !c.is_whitespace()).collect();
+        if !compact.contains("{{pay_link}}") && !compact.contains("{{access_link}}") {
+            return Err(TemplateError::NoLink);
         }
         Ok(())
     }
@@ -245,6 +251,10 @@ mod tests {
         assert_eq!(empty.check(Channel::Email), Err(TemplateError::EmptySubject));
         let long = Template { subject: String::new(), body: "x".repeat(400) };
         assert_eq!(long.check(Channel::Sms), Err(TemplateError::SmsTooLong(400)));
+        let linkless = Template { subject: "Hi".into(), body: "Please pay soon.".into() };
+        assert_eq!(linkless.check(Channel::Email), Err(TemplateError::NoLink));
+        let linked = Template { subject: "Hi".into(), body: "Pay here: {{ pay_link }}".into() };
+        assert_eq!(linked.check(Channel::Email), Ok(()));
         let spaced = Template { subject: "{{ merchant_name }}".into(), body: String::new() };
         assert_eq!(spaced.render(&ctx()).unwrap().subject, "Acme Co");
     }
