@@ -150,6 +150,7 @@ pub async fn load_console_branding(slug: String) -> Result<BrandingView, PortalE
         support_email: merchant.support_email.clone().unwrap_or_default(),
         support_phone: merchant.support_phone.clone().unwrap_or_default(),
         email_footer: merchant.email_footer.clone().unwrap_or_default(),
+        custom_domain: merchant.custom_domain.clone().unwrap_or_default(),
     };
     let (form, errors) = rejected.unwrap_or((saved, Vec::new()));
     let email_preview_html = crate::server::console::previews::sample_reminder(&merchant, &state.portal.base_url);

@@ -89,3 +89,8 @@ CREATE TABLE webhook_deliveries (
     CONSTRAINT webhook_deliveries_once UNIQUE (endpoint_id, event_id)
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (status, next_attempt_at);
+
+-- A merchant's own address for its portal (pay.acme.com): requests with
+-- that Host are the merchant's, and its emails link there.
+ALTER TABLE merchants ADD COLUMN custom_domain TEXT;
+CREATE UNIQUE INDEX merchants_custom_domain_key ON merchants (custom_domain);

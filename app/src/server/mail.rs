@@ -135,6 +135,7 @@ mod tests {
             promise_max_days: 14,
             created_at: 0,
             updated_at: 0,
+            custom_domain: None,
         }
     }
 

@@ -204,6 +204,8 @@ pub struct BrandingForm {
     pub support_email: String,
     pub support_phone: String,
     pub email_footer: String,
+    /// `pay.example.com`, or empty for none.
+    pub custom_domain: String,
 }
 
 /// A problem with one field of a form, said in words.

@@ -10,6 +10,7 @@ pub mod console_import;
 pub mod console_policy;
 pub mod console_staff;
 pub mod console_templates;
+pub mod custom_domain;
 pub mod dev_outbox;
 pub mod health;
 pub mod pay;
@@ -88,6 +89,11 @@ pub fn app_router(
     sms_inbound: sms_webhook::SmsInbound,
 ) -> Router {
     let routes = route_list();
+    let own_host = url::Url::parse(&state.portal.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let domains = custom_domain::Domains { state: state.clone(), own_host };
     let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.pool().clone()))
         .with_name(cookies.cookie_name())
         .with_secure(cookies.https)
@@ -125,6 +131,7 @@ pub fn app_router(
         .layer(axum::Extension(outbox_viewer))
         .layer(axum::Extension(sms_inbound))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(domains, custom_domain::map))
         .layer(axum::middleware::from_fn_with_state(Arc::new(origin_policy), origin::enforce))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // Access links carry their token in the path: never send it to another site.

@@ -8,7 +8,11 @@ use crate::common::*;
 use app::server::repo::merchant_users::{self, Role};
 use app::server::repo::merchants;
 
-on_both_backends!(branding_is_validated_saved_and_shown, logos_are_checked_stored_and_served);
+on_both_backends!(
+    branding_is_validated_saved_and_shown,
+    logos_are_checked_stored_and_served,
+    a_custom_domain_serves_the_merchant_and_carries_its_links
+);
 
 const PASSWORD: &str = "copper kettle morning drive";
 
@@ -31,6 +35,15 @@ async fn signed_in(app: &TestApp, role: Role) -> reqwest::Client {
 }
 
 fn form<'a>(name: &'a str, primary: &'a str, email: &'a str) -> Vec<(&'static str, &'a str)> {
+    form_with_domain(name, primary, email, "")
+}
+
+fn form_with_domain<'a>(
+    name: &'a str,
+    primary: &'a str,
+    email: &'a str,
+    domain: &'a str,
+) -> Vec<(&'static str, &'a str)> {
     vec![
         ("display_name", name),
         ("primary_color", primary),
@@ -38,6 +51,7 @@ fn form<'a>(name: &'a str, primary: &'a str, email: &'a str) -> Vec<(&'static st
         ("support_email", email),
         ("support_phone", "+1 555 010 2030"),
         ("email_footer", "Acme Co · 100 Market Street"),
+        ("custom_domain", domain),
     ]
 }
 
@@ -180,4 +194,51 @@ async fn logos_are_checked_stored_and_served(app: TestApp) {
     let viewer = signed_in(&app, Role::Viewer).await;
     assert_eq!(upload(&app, &viewer, png(240, 80), "logo.png", "image/png").await.status(), 403);
     assert_eq!(logo_url().await, None);
+}
+
+async fn a_custom_domain_serves_the_merchant_and_carries_its_links(app: TestApp) {
+    let seeded = app.seed_customer_with_invoices("acme", "Acme").await;
+    app.merchant("globex", "Globex").await;
+    let admin = signed_in(&app, Role::Admin).await;
+    let res = admin
+        .post(app.url("/m/acme/branding"))
+        .form(&form_with_domain("Acme", "#1f4e8c", "", "Pay.Acme.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res).as_deref(), Some("/m/acme/branding"));
+    let m = merchants::find_by_slug(app.db.pool(), "acme").await.unwrap().unwrap();
+    assert_eq!(m.custom_domain.as_deref(), Some("pay.acme.example"));
+    // Another merchant can't take it.
+    sqlx::query("UPDATE merchants SET custom_domain = 'other.example' WHERE slug = 'globex'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    admin
+        .post(app.url("/m/acme/branding"))
+        .form(&form_with_domain("Acme", "#1f4e8c", "", "other.example"))
+        .send()
+        .await
+        .unwrap();
+    let html = page(admin.get(app.url("/m/acme/branding")).send().await.unwrap()).await;
+    assert!(html.contains("Another merchant uses that domain already."), "{html}");
+
+    // Requests for that host are the merchant's.
+    let on_domain = |path: &str| browser().get(app.url(path)).header("host", "pay.acme.example").send();
+    let res = on_domain("/").await.unwrap();
+    assert_eq!(location(&res).as_deref(), Some("/p/acme"));
+    assert_eq!(on_domain("/p/acme").await.unwrap().status(), 200);
+    assert_eq!(on_domain("/p/globex").await.unwrap().status(), 404, "another merchant's portal isn't served there");
+    // The install's own address is unchanged.
+    assert_eq!(browser().get(app.url("/p/globex")).send().await.unwrap().status(), 200);
+
+    // Reminders link to the merchant's domain.
+    app::server::dunning::sweep::sweep(&app.state, 500).await.unwrap();
+    let (body,): (String,) =
+        sqlx::query_as("SELECT body_text FROM messages WHERE customer_id = $1 AND template_key LIKE 'dunning:%'")
+            .bind(seeded.customer.as_str())
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(body.contains("https://pay.acme.example/p/acme/l/"), "{body}");
 }

@@ -89,6 +89,7 @@ fn body(v: BrandingView) -> AnyView {
                         {text_field("support_email", "Support email", form.support_email.clone(), &errors, Some("Where customers' replies and questions go."), None)}
                         {text_field("support_phone", "Support phone", form.support_phone.clone(), &errors, None, None)}
                         {text_field("email_footer", "Email footer", form.email_footer.clone(), &errors, Some("Your address or legal line, at the foot of every email."), None)}
+                        {text_field("custom_domain", "Custom domain", form.custom_domain.clone(), &errors, Some("e.g. pay.example.com, pointed at this server (with https); emails then link there. Leave empty to use this server's address."), None)}
                         {can.then(|| view! { <button type="submit" class="button button--primary">"Save branding"</button> })}
                     </fieldset>
                 </form>

@@ -186,10 +186,11 @@ pub async fn on_customer(
             let window = now.0 / (10 * 60 * 1000);
             let dedupe_key = format!("console-link:{}:{window}", row.id);
             let token = portal::issue_access_link(pool, now, merchant, customer).await?;
-            let url = format!("{}{}", base_url.trim_end_matches('/'), portal::access_link_path(&merchant.slug, &token));
+            let base_url = merchant.public_base_url(base_url);
+            let url = format!("{base_url}{}", portal::access_link_path(&merchant.slug, &token));
             let (text, html) = render_branded(
                 merchant,
-                base_url,
+                &base_url,
                 &EmailContent {
                     heading: "Your account link".into(),
                     paragraphs: vec![

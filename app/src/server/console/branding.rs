@@ -31,6 +31,22 @@ pub struct ValidBranding {
     pub support_email: Option<String>,
     pub support_phone: Option<String>,
     pub email_footer: Option<String>,
+    pub custom_domain: Option<String>,
+}
+
+/// `pay.example.com`: lower-case labels of letters, digits and hyphens,
+/// at least two of them, no port, no scheme.
+pub fn is_hostname(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    s.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
 }
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
@@ -75,6 +91,15 @@ pub fn validate(form: &BrandingForm) -> Result<ValidBranding, Vec<FieldError>> {
             ));
         }
     }
+    let domain = optional(&form.custom_domain.to_lowercase());
+    if let Some(d) = &domain {
+        if !is_hostname(d) {
+            errors.push(err(
+                "custom_domain",
+                "Enter a domain name like pay.example.com (no https://, no path), or leave it empty.",
+            ));
+        }
+    }
     let footer = optional(&form.email_footer);
     if let Some(f) = &footer {
         if f.chars().count() > FOOTER_MAX {
@@ -91,6 +116,7 @@ pub fn validate(form: &BrandingForm) -> Result<ValidBranding, Vec<FieldError>> {
         support_email: email,
         support_phone: phone,
         email_footer: footer,
+        custom_domain: domain,
     })
 }
 
@@ -149,9 +175,9 @@ pub async fn save(
         Err(errors) => return Ok(Err(errors)),
     };
     let mut tx = begin_write(pool).await?;
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE merchants SET display_name = $1, primary_color = $2, accent_color = $3, support_email = $4, \
-         support_phone = $5, email_footer = $6, updated_at = $7 WHERE id = $8",
+         support_phone = $5, email_footer = $6, custom_domain = $7, updated_at = $8 WHERE id = $9",
     )
     .bind(&valid.display_name)
     .bind(&valid.primary_color)
@@ -159,16 +185,28 @@ pub async fn save(
     .bind(valid.support_email.as_deref())
     .bind(valid.support_phone.as_deref())
     .bind(valid.email_footer.as_deref())
+    .bind(valid.custom_domain.as_deref())
     .bind(now.0)
     .bind(merchant.id.as_str())
     .execute(&mut *tx)
-    .await?;
+    .await;
+    match updated {
+        Ok(_) => {}
+        Err(e)
+            if crate::server::repo::unique_violation(&e, "merchants_custom_domain_key", "merchants.custom_domain") =>
+        {
+            return Ok(Err(vec![err("custom_domain", "Another merchant uses that domain already.")]));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let before = serde_json::json!({ "display_name": merchant.display_name, "primary_color": merchant.primary_color,
         "accent_color": merchant.accent_color, "support_email": merchant.support_email,
-        "support_phone": merchant.support_phone, "email_footer": merchant.email_footer });
+        "support_phone": merchant.support_phone, "email_footer": merchant.email_footer,
+        "custom_domain": merchant.custom_domain });
     let after = serde_json::json!({ "display_name": valid.display_name, "primary_color": valid.primary_color,
         "accent_color": valid.accent_color, "support_email": valid.support_email,
-        "support_phone": valid.support_phone, "email_footer": valid.email_footer });
+        "support_phone": valid.support_phone, "email_footer": valid.email_footer,
+        "custom_domain": valid.custom_domain });
     audit(
         &mut tx,
         staff,
@@ -356,6 +394,7 @@ mod tests {
             support_email: "billing@acme.example".into(),
             support_phone: "+1 (555) 010-2030".into(),
             email_footer: "".into(),
+            custom_domain: " Pay.Acme.example ".into(),
         }
     }
 
@@ -364,6 +403,12 @@ mod tests {
         let v = validate(&form()).unwrap();
         assert_eq!((v.display_name.as_str(), v.primary_color.as_str()), ("Acme Co", "#1f4e8c"));
         assert_eq!(v.email_footer, None);
+        assert_eq!(v.custom_domain.as_deref(), Some("pay.acme.example"));
+        for bad in ["https://pay.acme.example", "pay", "pay.acme.example:8443", "-pay.example.com", "pay_acme.example"]
+        {
+            let f = BrandingForm { custom_domain: bad.into(), ..form() };
+            assert_eq!(validate(&f).unwrap_err()[0].field, "custom_domain", "{bad}");
+        }
         let bad = BrandingForm {
             display_name: " ".into(),
             primary_color: "blue".into(),
@@ -371,6 +416,7 @@ mod tests {
             support_email: "billing".into(),
             support_phone: "call us".into(),
             email_footer: "x".repeat(301),
+            custom_domain: String::new(),
         };
         let fields: Vec<String> = validate(&bad).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(

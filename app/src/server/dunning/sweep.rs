@@ -404,7 +404,8 @@ fn decide(
     let currency = currency.unwrap_or(Currency::USD);
     // A fresh access link in every reminder (an unused one is harmless).
     let token = SecretToken::generate();
-    let link = format!("{}{}", state.portal.base_url.trim_end_matches('/'), access_link_path(&merchant.slug, &token));
+    let base_url = merchant.public_base_url(&state.portal.base_url);
+    let link = format!("{base_url}{}", access_link_path(&merchant.slug, &token));
     let ctx = ReminderContext {
         merchant_name: merchant.display_name.clone(),
         support_email: merchant.support_email.clone(),

@@ -23,9 +23,20 @@ pub struct MerchantRow {
     pub promise_max_days: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Its own portal address (`pay.acme.com`), if it has one.
+    pub custom_domain: Option<String>,
 }
 
 impl MerchantRow {
+    /// Where this merchant's links point: its own domain (over https) when
+    /// it has one, else the install's base URL.
+    pub fn public_base_url(&self, default: &str) -> String {
+        match &self.custom_domain {
+            Some(domain) => format!("https://{domain}"),
+            None => default.trim_end_matches('/').to_string(),
+        }
+    }
+
     pub fn merchant_id(&self) -> MerchantId {
         MerchantId::from_trusted(self.id.clone())
     }
@@ -62,7 +73,7 @@ pub struct NewMerchant {
 
 const COLUMNS: &str = "id, slug, name, display_name, logo_url, primary_color, accent_color, support_email, \
     support_phone, email_footer, default_currency, time_zone, gateway, access_link_ttl_days, promise_max_days, created_at, \
-    updated_at";
+    updated_at, custom_domain";
 
 pub async fn insert<'c>(ex: impl AnyExecutor<'c>, m: &NewMerchant, now: UtcMillis) -> Result<MerchantId, sqlx::Error> {
     let id = MerchantId::new();
@@ -96,4 +107,12 @@ pub async fn find_by_slug(pool: &AnyPool, slug: &str) -> Result<Option<MerchantR
 
 pub async fn find<'c>(ex: impl AnyExecutor<'c>, id: &MerchantId) -> Result<Option<MerchantRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM merchants WHERE id = $1")).bind(id.as_str()).fetch_optional(ex).await
+}
+
+/// The merchant whose own domain is `host` (lower-case, no port).
+pub async fn find_by_custom_domain(pool: &AnyPool, host: &str) -> Result<Option<MerchantRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM merchants WHERE custom_domain = $1"))
+        .bind(host)
+        .fetch_optional(pool)
+        .await
 }
