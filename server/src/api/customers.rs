@@ -213,3 +213,101 @@ pub async fn create_customer(
     })
     .await
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub external_ref: Option<String>,
+}
+
+/// Changes a customer's details; fields left out stay as they are.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
+    request_body = CustomerUpdate,
+    params(("id" = String, Path, description = "`cus_…`")),
+    responses((status = 200, body = Customer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn update_customer(
+    State(state): State<AppState>,
+    auth: ApiMerchant,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Customer>, ApiError> {
+    let input: CustomerUpdate = super::json(&body)?;
+    let current = find(&state, &auth, &id).await?;
+    let name = input.name.as_deref().map(str::trim).unwrap_or(&current.name).to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::invalid("name", "Give the customer's name (at most 200 characters)."));
+    }
+    let email = input.email.as_deref().map(|e| e.trim().to_lowercase()).unwrap_or(current.email.clone());
+    if !looks_like_email(&email) {
+        return Err(ApiError::invalid("email", format!("{email:?} is not an email address.")));
+    }
+    let time_zone = input.time_zone.clone().unwrap_or(current.time_zone.clone());
+    if jiff::tz::TimeZone::get(&time_zone).is_err() {
+        return Err(ApiError::invalid("time_zone", format!("{time_zone:?} is not an IANA time zone.")));
+    }
+    let locale = input.locale.clone().unwrap_or(current.locale.clone());
+    if locale.len() > 16 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(ApiError::invalid("locale", format!("{locale:?} is not a locale like en-US.")));
+    }
+    let phone = match &input.phone {
+        Some(p) => Some(p.trim().to_string()).filter(|p| !p.is_empty()),
+        None => current.phone.clone(),
+    };
+    let external_ref = match &input.external_ref {
+        Some(r) => Some(r.trim().to_string()).filter(|r| !r.is_empty()),
+        None => current.external_ref.clone(),
+    };
+    if external_ref.as_ref().is_some_and(|r| r.chars().count() > 100) {
+        return Err(ApiError::invalid("external_ref", "At most 100 characters."));
+    }
+    let now = state.clock.now();
+    let set = sqlx::query(
+        "UPDATE customers SET name = $1, email = $2, phone = $3, time_zone = $4, locale = $5, external_ref = $6, \
+         updated_at = $7 WHERE merchant_id = $8 AND id = $9",
+    )
+    .bind(&name)
+    .bind(&email)
+    .bind(phone.as_deref())
+    .bind(&time_zone)
+    .bind(&locale)
+    .bind(external_ref.as_deref())
+    .bind(now.0)
+    .bind(auth.merchant.id.as_str())
+    .bind(&id)
+    .execute(state.db.pool())
+    .await;
+    match set {
+        Ok(_) => {}
+        Err(e) if unique_violation(&e, "customers_external_ref_key", "customers.external_ref") => {
+            return Err(ApiError::conflict("conflict", "Another customer has that external_ref."))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    app::server::repo::events::audit(
+        state.db.pool(),
+        &auth.merchant.merchant_id(),
+        "api",
+        Some(&auth.key_id),
+        "customer.updated",
+        Some(("customer", &id)),
+        &serde_json::json!({ "api_key": auth.key_id }),
+        None,
+        None,
+        now,
+    )
+    .await?;
+    find(&state, &auth, &id).await.map(Json)
+}

@@ -312,3 +312,144 @@ pub async fn void_invoice(
     })
     .await
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceUpdate {
+    /// `YYYY-MM-DD`, in the customer's zone; the reminder sequence starts over from it.
+    #[serde(default)]
+    pub due_on: Option<String>,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub external_ref: Option<String>,
+    #[serde(default)]
+    pub memo: Option<String>,
+}
+
+/// Changes an open invoice's due date, number, reference or memo.
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "invoices",
+    request_body = InvoiceUpdate,
+    params(("id" = String, Path, description = "`inv_…`")),
+    responses((status = 200, body = Invoice), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn update_invoice(
+    State(state): State<AppState>,
+    auth: ApiMerchant,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Invoice>, ApiError> {
+    let input: InvoiceUpdate = super::json(&body)?;
+    let invoice = find(&state, &auth, &id).await?;
+    if invoice.status != "open" {
+        return Err(ApiError::conflict(
+            "conflict",
+            format!("Invoice {} is {}; only open invoices change.", invoice.number, invoice.status),
+        ));
+    }
+    let mid = auth.merchant.merchant_id();
+    let now = state.clock.now();
+    let mut tx = app::server::db::begin_write(state.db.pool()).await?;
+    if let Some(due_on) = &input.due_on {
+        let customer = super::customers::find(&state, &auth, &invoice.customer_id).await?;
+        let zone = jiff::tz::TimeZone::get(&customer.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let due = date("due_on", due_on)?;
+        let due_at = due
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned(zone.clone()).ok())
+            .map(|z| z.timestamp().as_millisecond() - 1)
+            .ok_or_else(|| ApiError::invalid("due_on", "That date is out of range."))?;
+        if due_at < invoice.issued_at {
+            return Err(ApiError::invalid("due_on", "The due date is before the issue date."));
+        }
+        // A new due date starts the reminder sequence over.
+        sqlx::query(
+            "UPDATE invoices SET due_at = $1, dunning_step = NULL, dunning_next_at = NULL, updated_at = $2 \
+             WHERE merchant_id = $3 AND id = $4",
+        )
+        .bind(due_at)
+        .bind(now.0)
+        .bind(mid.as_str())
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(number) = &input.number {
+        let number = number.trim();
+        if number.is_empty() || number.chars().count() > 64 {
+            return Err(ApiError::invalid("number", "Give the invoice number (at most 64 characters)."));
+        }
+        let set = sqlx::query("UPDATE invoices SET number = $1, updated_at = $2 WHERE merchant_id = $3 AND id = $4")
+            .bind(number)
+            .bind(now.0)
+            .bind(mid.as_str())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await;
+        match set {
+            Ok(_) => {}
+            Err(e) if unique_violation(&e, "invoices_number_key", "invoices.number") => {
+                return Err(ApiError::conflict("conflict", format!("Invoice number {number:?} is taken.")))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(r) = &input.external_ref {
+        let r = r.trim();
+        let value = (!r.is_empty()).then_some(r);
+        let set =
+            sqlx::query("UPDATE invoices SET external_ref = $1, updated_at = $2 WHERE merchant_id = $3 AND id = $4")
+                .bind(value)
+                .bind(now.0)
+                .bind(mid.as_str())
+                .bind(&id)
+                .execute(&mut *tx)
+                .await;
+        match set {
+            Ok(_) => {}
+            Err(e) if unique_violation(&e, "invoices_external_ref_key", "invoices.external_ref") => {
+                return Err(ApiError::conflict("conflict", format!("An invoice with external_ref {r:?} exists.")))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(memo) = &input.memo {
+        if memo.chars().count() > 1000 {
+            return Err(ApiError::invalid("memo", "At most 1000 characters."));
+        }
+        sqlx::query("UPDATE invoices SET memo = $1, updated_at = $2 WHERE merchant_id = $3 AND id = $4")
+            .bind(memo)
+            .bind(now.0)
+            .bind(mid.as_str())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let changed: Vec<&str> = [
+        input.due_on.as_ref().map(|_| "due_on"),
+        input.number.as_ref().map(|_| "number"),
+        input.external_ref.as_ref().map(|_| "external_ref"),
+        input.memo.as_ref().map(|_| "memo"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let detail = serde_json::json!({ "api_key": auth.key_id, "changed": changed });
+    events::audit(
+        &mut *tx,
+        &mid,
+        "api",
+        Some(&auth.key_id),
+        "invoice.updated",
+        Some(("invoice", &id)),
+        &detail,
+        None,
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    find(&state, &auth, &id).await.map(Json)
+}

@@ -86,9 +86,9 @@ struct ApiDoc;
 pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(customers::list_customers, customers::create_customer))
-        .routes(routes!(customers::get_customer))
+        .routes(routes!(customers::get_customer, customers::update_customer))
         .routes(routes!(invoices::list_invoices, invoices::create_invoice))
-        .routes(routes!(invoices::get_invoice))
+        .routes(routes!(invoices::get_invoice, invoices::update_invoice))
         .routes(routes!(invoices::void_invoice))
         .routes(routes!(activity::list_payments))
         .routes(routes!(activity::list_events))

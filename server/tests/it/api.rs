@@ -127,6 +127,18 @@ async fn keys_customers_invoices_and_idempotency(app: TestApp) {
     let (_, found, _) = call(&app, "GET", "/api/v1/customers?email=ADA@example.com", Some(&key), None, None).await;
     assert_eq!(found["data"][0]["id"], first["id"]);
 
+    // Updates: what is sent changes, the rest stays; bad values are refused by field.
+    let ada_path = format!("/api/v1/customers/{}", first["id"].as_str().unwrap());
+    let (status, changed, _) =
+        call(&app, "PATCH", &ada_path, Some(&key), Some(json!({"phone": "+1 555 0100"})), None).await;
+    assert_eq!(
+        (status, changed["phone"].as_str(), changed["name"].as_str()),
+        (200, Some("+1 555 0100"), Some("Ada Lovelace"))
+    );
+    let (status, body, _) =
+        call(&app, "PATCH", &ada_path, Some(&key), Some(json!({"time_zone": "Mars/Base"})), None).await;
+    assert_eq!((status, body["error"]["param"].as_str()), (422, Some("time_zone")));
+
     // Another merchant's key sees none of it.
     let ada_id = first["id"].as_str().unwrap().to_string();
     assert_eq!(call(&app, "GET", &format!("/api/v1/customers/{ada_id}"), Some(&other_key), None, None).await.0, 404);
@@ -161,6 +173,31 @@ async fn keys_customers_invoices_and_idempotency(app: TestApp) {
         call(&app, "GET", &format!("/api/v1/invoices?customer_id={ada_id}"), Some(&key), None, None).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     let inv_id = invoice["id"].as_str().unwrap();
+    // Updates: a new due date (the sequence starts over), refusals in words.
+    let (status, updated, _) = call(
+        &app,
+        "PATCH",
+        &format!("/api/v1/invoices/{inv_id}"),
+        Some(&key),
+        Some(json!({"due_on": "2026-04-30", "memo": "April"})),
+        None,
+    )
+    .await;
+    assert_eq!((status, updated["memo"].as_str()), (200, Some("April")), "{updated}");
+    assert!(updated["due_at"].as_i64().unwrap() > invoice["due_at"].as_i64().unwrap());
+    let (status, body, _) =
+        call(&app, "PATCH", &format!("/api/v1/invoices/{inv_id}"), Some(&key), Some(json!({"due_on": "soon"})), None)
+            .await;
+    assert_eq!((status, body["error"]["param"].as_str()), (422, Some("due_on")));
+    let (status, body, _) =
+        call(&app, "PATCH", &format!("/api/v1/invoices/{inv_id}"), Some(&key), Some(json!({"amount": 5})), None).await;
+    assert_eq!((status, body["error"]["param"].as_str()), (422, Some("body")), "unknown fields are refused: {body}");
+    assert_eq!(
+        call(&app, "PATCH", &format!("/api/v1/invoices/{inv_id}"), Some(&other_key), Some(json!({"memo": "x"})), None)
+            .await
+            .0,
+        404
+    );
     let (status, voided, _) =
         call(&app, "POST", &format!("/api/v1/invoices/{inv_id}/void"), Some(&key), None, None).await;
     assert_eq!((status, voided["status"].as_str()), (200, Some("void")));
