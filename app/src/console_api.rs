@@ -4,7 +4,8 @@
 
 use crate::types::{
     ApiKeysView, AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard,
-    ImportView, InvitationPage, PolicyView, PortalError, SetupView, StaffView, TemplateEditorView,
+    ImportView, InvitationPage, InvoiceFilter, InvoiceList, PolicyView, PortalError, SetupView, StaffView,
+    TemplateEditorView,
 };
 use leptos::prelude::*;
 
@@ -460,5 +461,31 @@ pub async fn load_console_template(
         error,
         notice: console_session::take_notice(&session).await?,
         can_edit: staff.require(Action::EditPolicy).is_ok(),
+    })
+}
+
+/// One page of the merchant's invoices, searched and filtered.
+#[server(prefix = "/_srv", endpoint = "console_invoices")]
+pub async fn load_console_invoices(slug: String, filter: InvoiceFilter) -> Result<InvoiceList, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let zone = jiff::tz::TimeZone::get(&merchant.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let listed = crate::server::console::invoices::list(
+        state.db.pool(),
+        &merchant.merchant_id(),
+        &zone,
+        state.clock.now(),
+        &filter,
+    )
+    .await?;
+    Ok(InvoiceList {
+        header: header(&merchant, &staff),
+        items: listed.items,
+        total: listed.total,
+        page: filter.page.max(1),
+        per_page: crate::server::console::invoices::PER_PAGE,
+        errors: listed.errors,
     })
 }

@@ -69,7 +69,8 @@ test('every console page is accessible and the dashboard shows the demo figures'
   await page.screenshot({ path: `${SHOTS}/console-customer.png`, fullPage: true });
 
   for (const [path, heading] of [['/m/acme/policy', 'Dunning policy'], ['/m/acme/branding', 'Branding'],
-    ['/m/acme/import', 'Import customers and invoices'], ['/m/acme/staff', 'Team'], ['/m/acme/audit', 'Audit log']]) {
+    ['/m/acme/import', 'Import customers and invoices'], ['/m/acme/staff', 'Team'], ['/m/acme/audit', 'Audit log'],
+    ['/m/acme/invoices', 'Invoices'], ['/m/acme/templates', 'Message templates'], ['/m/acme/api-keys', 'API keys and webhooks']]) {
     await page.goto(BASE + path, { waitUntil: 'networkidle' });
     await page.getByRole('heading', { name: heading, exact: true }).waitFor();
     await assertAccessible(page, heading);

@@ -17,7 +17,7 @@ pub fn ConsoleLayout(header: ConsoleHeader, current: &'static str, children: Chi
             <header class="console__header">
                 <span class="console__merchant">{header.merchant_name.clone()}</span>
                 <nav class="console__nav" aria-label="Console">
-                    <ul>{link("/dashboard", "Dashboard")} {link("/customers", "Customers")} {link("/import", "Import")} {link("/policy", "Dunning policy")} {link("/templates", "Templates")} {link("/branding", "Branding")} {link("/staff", "Team")} {link("/api-keys", "API keys")} {link("/audit", "Audit log")}</ul>
+                    <ul>{link("/dashboard", "Dashboard")} {link("/customers", "Customers")} {link("/invoices", "Invoices")} {link("/import", "Import")} {link("/policy", "Dunning policy")} {link("/templates", "Templates")} {link("/branding", "Branding")} {link("/staff", "Team")} {link("/api-keys", "API keys")} {link("/audit", "Audit log")}</ul>
                 </nav>
                 <div class="console__user">
                     <span>{header.user_name.clone()} " · " {header.role.clone()}</span>

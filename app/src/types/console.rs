@@ -435,3 +435,44 @@ pub struct TemplateEditorView {
     pub notice: Option<(bool, String)>,
     pub can_edit: bool,
 }
+
+/// The invoice list's search and filters, as in the query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvoiceFilter {
+    /// Part of the number or the customer's name.
+    pub q: String,
+    /// "open", "paid", "void", "uncollectible".
+    pub status: String,
+    pub aging: String,
+    pub dunning: String,
+    pub promise: String,
+    pub dispute: String,
+    pub page: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceListItem {
+    pub id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub customer: String,
+    pub status: String,
+    pub due_on: String,
+    pub total: String,
+    pub owed: String,
+    pub days_overdue: Option<i64>,
+    pub in_dunning: bool,
+    pub promise: bool,
+    pub dispute: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceList {
+    pub header: ConsoleHeader,
+    pub items: Vec<InvoiceListItem>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+    pub errors: Vec<String>,
+}

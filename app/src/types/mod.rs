@@ -17,9 +17,9 @@ pub use branding::{Branding, PortalHome};
 pub use console::{
     Alert, ApiKeyView, ApiKeysView, AtRisk, AuditEntry, AuditPage, Bar, BrandingForm, BrandingView, ConsoleEvent,
     ConsoleHeader, ConsoleInvoice, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, CustomerListItem,
-    Dashboard, DsoFigure, FieldError, ImportProblemView, ImportView, InvitationPage, InvitationView, PolicyForm,
-    PolicyStepRow, PolicyView, SetupForm, SetupView, StaffMemberView, StaffView, TemplateEditorView,
-    WebhookEndpointView,
+    Dashboard, DsoFigure, FieldError, ImportProblemView, ImportView, InvitationPage, InvitationView, InvoiceFilter,
+    InvoiceList, InvoiceListItem, PolicyForm, PolicyStepRow, PolicyView, SetupForm, SetupView, StaffMemberView,
+    StaffView, TemplateEditorView, WebhookEndpointView,
 };
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};

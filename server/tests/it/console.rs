@@ -13,7 +13,8 @@ on_both_backends!(
     customers_are_searched_and_filtered,
     actions_are_enforced_by_role_scoped_and_audited,
     the_demo_has_an_owner_and_a_viewer,
-    the_first_run_form_sets_up_the_first_merchant_only
+    the_first_run_form_sets_up_the_first_merchant_only,
+    invoices_are_searched_and_filtered
 );
 
 const PASSWORD: &str = "copper kettle morning drive";
@@ -473,4 +474,30 @@ async fn the_first_run_form_sets_up_the_first_merchant_only(app: TestApp) {
     assert_eq!(res.status(), 404);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(n, 1);
+}
+
+/// The invoice numbers a filtered invoice list shows, in order.
+async fn numbers(app: &TestApp, client: &reqwest::Client, query: &str) -> Vec<String> {
+    let res = get(app, client, &format!("/m/acme/invoices?{query}")).await;
+    assert_eq!(res.status(), 200, "{query}");
+    let html = page(res).await;
+    html.split("<span class=\"invoice-number\">").skip(1).map(|s| s.split('<').next().unwrap().to_string()).collect()
+}
+
+async fn invoices_are_searched_and_filtered(app: TestApp) {
+    let a = app.seed_customer_with_invoices("acme", "Acme").await;
+    app.seed_customer_with_invoices("globex", "Globex").await;
+    staff(&app, &a.merchant.merchant_id(), "viewer@acme.example", Role::Viewer).await;
+    let client = browser();
+    sign_in(&app, &client, "acme", "viewer@acme.example", PASSWORD).await;
+    // Latest due first; another merchant's never.
+    assert_eq!(numbers(&app, &client, "").await, ["Acme-2", "Acme-1", "Acme-PAID", "Acme-VOID"]);
+    assert_eq!(numbers(&app, &client, "status=open").await, ["Acme-2", "Acme-1"]);
+    assert_eq!(numbers(&app, &client, "aging=1-30").await, ["Acme-1"]);
+    assert_eq!(numbers(&app, &client, "aging=current").await, ["Acme-2"]);
+    assert_eq!(numbers(&app, &client, "q=paid").await, ["Acme-PAID"]);
+    assert_eq!(numbers(&app, &client, "q=acme%20customer&status=void").await, ["Acme-VOID"], "by customer name");
+    assert_eq!(numbers(&app, &client, "q=globex").await, Vec::<String>::new());
+    let html = page(get(&app, &client, "/m/acme/invoices?status=late").await).await;
+    assert!(html.contains("Ignored the status filter: \"late\""), "{html}");
 }
