@@ -3,9 +3,9 @@
 use crate::pages::{
     AccountPage, AddCardPage, AuthenticatePage, ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage,
     ConsoleCustomerPage, ConsoleCustomersPage, ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage,
-    ConsoleInvoicesPage, ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage, ConsoleTemplatesPage,
-    InvitationAcceptPage, InvoicePage, LinkPage, NotFound, PayPage, PaymentsPage, PortalHomePage, ReceiptPage,
-    SettingsPage, SetupPage, SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
+    ConsoleInvoicePage, ConsoleInvoicesPage, ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage,
+    ConsoleTemplatesPage, InvitationAcceptPage, InvoicePage, LinkPage, NotFound, PayPage, PaymentsPage, PortalHomePage,
+    ReceiptPage, SettingsPage, SetupPage, SignInCodePage, SignInLinkPage, SignInPage, SiteHome, VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/m/:slug/invite/:token") view=InvitationAcceptPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/customers") view=ConsoleCustomersPage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/invoices") view=ConsoleInvoicesPage ssr=SsrMode::Async/>
+                <Route path=path!("/m/:slug/invoices/:id") view=ConsoleInvoicePage ssr=SsrMode::Async/>
                 <Route path=path!("/m/:slug/customers/:id") view=ConsoleCustomerPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

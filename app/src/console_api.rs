@@ -3,9 +3,9 @@
 //! staff member belongs to that merchant and that their role allows it.
 
 use crate::types::{
-    ApiKeysView, AuditPage, BrandingView, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, Dashboard,
-    ImportView, InvitationPage, InvoiceFilter, InvoiceList, PolicyView, PortalError, SetupView, StaffView,
-    TemplateEditorView,
+    ApiKeysView, AuditPage, BrandingView, ConsoleInvoiceDetail, ConsoleSignInView, CustomerDetail, CustomerFilter,
+    CustomerList, Dashboard, ImportView, InvitationPage, InvoiceFilter, InvoiceList, PolicyView, PortalError,
+    SetupView, StaffView, TemplateEditorView,
 };
 use leptos::prelude::*;
 
@@ -488,4 +488,22 @@ pub async fn load_console_invoices(slug: String, filter: InvoiceFilter) -> Resul
         per_page: crate::server::console::invoices::PER_PAGE,
         errors: listed.errors,
     })
+}
+
+/// One invoice: facts, lines and its timeline.
+#[server(prefix = "/_srv", endpoint = "console_invoice")]
+pub async fn load_console_invoice(slug: String, id: String) -> Result<ConsoleInvoiceDetail, PortalError> {
+    use ssr::*;
+    let state = state()?;
+    let (merchant, staff) = staff(&state, &slug).await?;
+    staff.require(Action::View)?;
+    let invoice = crate::server::ids::InvoiceId::parse(&id).map_err(|_| AppError::NotFound)?;
+    Ok(crate::server::console::invoice_detail::load(
+        state.db.pool(),
+        &merchant,
+        header(&merchant, &staff),
+        &invoice,
+        state.clock.now(),
+    )
+    .await?)
 }

@@ -67,6 +67,9 @@ test('every console page is accessible and the dashboard shows the demo figures'
   await page.getByRole('heading', { name: 'Dana Whitfield' }).waitFor();
   await assertAccessible(page, 'customer detail');
   await page.screenshot({ path: `${SHOTS}/console-customer.png`, fullPage: true });
+  await page.getByRole('link', { name: /^INV-/ }).first().click();
+  await page.getByRole('heading', { name: /^Invoice INV-/ }).waitFor();
+  await assertAccessible(page, 'invoice detail');
 
   for (const [path, heading] of [['/m/acme/policy', 'Dunning policy'], ['/m/acme/branding', 'Branding'],
     ['/m/acme/import', 'Import customers and invoices'], ['/m/acme/staff', 'Team'], ['/m/acme/audit', 'Audit log'],

@@ -14,8 +14,8 @@ mod sign_in;
 pub use account::AccountPage;
 pub use console::{
     ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage,
-    ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsoleInvoicesPage, ConsolePolicyPage,
-    ConsoleSignInPage, ConsoleStaffPage, ConsoleTemplatesPage, InvitationAcceptPage, SetupPage,
+    ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsoleInvoicePage, ConsoleInvoicesPage,
+    ConsolePolicyPage, ConsoleSignInPage, ConsoleStaffPage, ConsoleTemplatesPage, InvitationAcceptPage, SetupPage,
 };
 pub use home::SiteHome;
 pub use invoice::{InvoicePage, PaymentsPage, ReceiptPage};

@@ -476,3 +476,19 @@ pub struct InvoiceList {
     pub per_page: u32,
     pub errors: Vec<String>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleInvoiceDetail {
+    pub header: ConsoleHeader,
+    pub invoice: ConsoleInvoice,
+    pub customer_id: String,
+    pub customer: String,
+    pub issued_on: String,
+    pub paid: String,
+    pub memo: Option<String>,
+    pub external_ref: Option<String>,
+    /// (description, quantity, unit price, amount).
+    pub lines: Vec<(String, i64, String, String)>,
+    /// Newest first: reminders, payments, retries, promises, disputes, staff and API actions.
+    pub timeline: Vec<ConsoleEvent>,
+}

@@ -16,10 +16,10 @@ pub use account::{AccountSecurity, AccountView, BalanceLine, InvoiceStatusLabel,
 pub use branding::{Branding, PortalHome};
 pub use console::{
     Alert, ApiKeyView, ApiKeysView, AtRisk, AuditEntry, AuditPage, Bar, BrandingForm, BrandingView, ConsoleEvent,
-    ConsoleHeader, ConsoleInvoice, ConsoleSignInView, CustomerDetail, CustomerFilter, CustomerList, CustomerListItem,
-    Dashboard, DsoFigure, FieldError, ImportProblemView, ImportView, InvitationPage, InvitationView, InvoiceFilter,
-    InvoiceList, InvoiceListItem, PolicyForm, PolicyStepRow, PolicyView, SetupForm, SetupView, StaffMemberView,
-    StaffView, TemplateEditorView, WebhookEndpointView,
+    ConsoleHeader, ConsoleInvoice, ConsoleInvoiceDetail, ConsoleSignInView, CustomerDetail, CustomerFilter,
+    CustomerList, CustomerListItem, Dashboard, DsoFigure, FieldError, ImportProblemView, ImportView, InvitationPage,
+    InvitationView, InvoiceFilter, InvoiceList, InvoiceListItem, PolicyForm, PolicyStepRow, PolicyView, SetupForm,
+    SetupView, StaffMemberView, StaffView, TemplateEditorView, WebhookEndpointView,
 };
 pub use error::PortalError;
 pub use invoice::{InvoiceDetail, InvoiceLineView, PaymentHistory, PaymentView, Receipt, TimelineEntry};

@@ -500,4 +500,41 @@ async fn invoices_are_searched_and_filtered(app: TestApp) {
     assert_eq!(numbers(&app, &client, "q=globex").await, Vec::<String>::new());
     let html = page(get(&app, &client, "/m/acme/invoices?status=late").await).await;
     assert!(html.contains("Ignored the status filter: \"late\""), "{html}");
+
+    // An invoice's page: facts, lines, timeline; another merchant's is not found.
+    let id = |number: &'static str| {
+        let pool = app.db.pool().clone();
+        async move {
+            let (id,): (String,) = sqlx::query_as("SELECT id FROM invoices WHERE number = $1")
+                .bind(number)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            id
+        }
+    };
+    let acme_1 = id("Acme-1").await;
+    staff(&app, &a.merchant.merchant_id(), "admin@acme.example", Role::Admin).await;
+    let admin = browser();
+    sign_in(&app, &admin, "acme", "admin@acme.example", PASSWORD).await;
+    admin
+        .post(app.url(&format!("/m/acme/invoices/{acme_1}/mark-paid")))
+        .form(&[("reference", "wire 9")])
+        .send()
+        .await
+        .unwrap();
+    let html = page(get(&app, &admin, &format!("/m/acme/invoices/{acme_1}")).await).await;
+    for text in [
+        "Invoice Acme-1",
+        "Acme Customer",
+        "Service",
+        "$120.00",
+        "invoice marked paid",
+        "by Pat Staff",
+        "paid_outside".replace('_', " ").as_str(),
+    ] {
+        assert!(html.contains(text), "invoice page lacks {text:?}: {html}");
+    }
+    let globex_1 = id("Globex-1").await;
+    assert_eq!(get(&app, &admin, &format!("/m/acme/invoices/{globex_1}")).await.status(), 404);
 }

@@ -66,7 +66,7 @@ fn invoice_row(base: String, can_manage: bool, inv: ConsoleInvoice) -> impl Into
     });
     view! {
         <tr>
-            <th scope="row">{inv.number.clone()}</th>
+            <th scope="row"><a href=format!("{base}/invoices/{}", inv.id)>{inv.number.clone()}</a></th>
             <td>{inv.status.clone()}</td>
             <td>{inv.due_on.clone()}</td>
             <td class="num">{inv.total.clone()}</td>

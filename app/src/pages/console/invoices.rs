@@ -49,7 +49,7 @@ fn row(slug: String, i: InvoiceListItem) -> impl IntoView {
     let overdue = i.days_overdue.map(|d| format!("{d} days")).unwrap_or_else(|| "—".into());
     view! {
         <tr>
-            <th scope="row"><span class="invoice-number">{i.number}</span></th>
+            <th scope="row"><a href=format!("/m/{slug}/invoices/{}", i.id)><span class="invoice-number">{i.number}</span></a></th>
             <td><a href=format!("/m/{slug}/customers/{}", i.customer_id)>{i.customer}</a></td>
             <td>{i.status}</td>
             <td>{i.due_on}</td>

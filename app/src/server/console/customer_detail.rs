@@ -17,12 +17,12 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const TIMELINE_LEN: usize = 200;
 
 /// Staff read times in the merchant's zone.
-fn when(ms: i64, zone: &TimeZone) -> String {
+pub(crate) fn when(ms: i64, zone: &TimeZone) -> String {
     let t = UtcMillis(ms).to_timestamp().to_zoned(zone.clone());
     t.strftime("%b %-d, %Y, %-I:%M %p %Z").to_string()
 }
 
-fn money(minor: i64, currency: &str) -> Result<String, AppError> {
+pub(crate) fn money(minor: i64, currency: &str) -> Result<String, AppError> {
     Ok(Money::new(minor, Currency::parse(currency).map_err(AppError::internal)?).display_in("en-US"))
 }
 

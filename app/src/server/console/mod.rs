@@ -10,6 +10,7 @@ pub mod charts;
 pub mod customer_detail;
 pub mod customers;
 pub mod dashboard;
+pub mod invoice_detail;
 pub mod invoices;
 pub mod policy_form;
 pub mod previews;
