@@ -4,7 +4,7 @@
 
 use crate::http_error::HttpError;
 use crate::routes::sign_in::{merchant, too_many};
-use app::server::console::actions::{self, CustomerAction, InvoiceAction, Origin, Outcome};
+use app::server::console::actions::{self, CustomerAction, InvoiceAction, Origin};
 use app::server::console::session as console_session;
 use app::server::console::sign_in::{self as console_sign_in, ConsoleSignIn};
 use app::server::console::Staff;
@@ -54,15 +54,6 @@ pub(crate) fn origin(peer: SocketAddr, headers: &HeaderMap) -> Origin {
     }
 }
 
-async fn tell(session: &Session, outcome: Outcome) -> Result<(), HttpError> {
-    let (ok, text) = match outcome {
-        Outcome::Done(t) => (true, t),
-        Outcome::Unchanged(t) => (false, t),
-    };
-    console_session::set_notice(session, ok, text).await?;
-    Ok(())
-}
-
 async fn customer_action(
     State(state): State<AppState>,
     session: Session,
@@ -88,7 +79,7 @@ async fn customer_action(
     )
     .await?;
     tracing::info!(merchant = %merchant.id, user = %staff.user.id, customer = %customer, ?action, "console action");
-    tell(&session, outcome).await?;
+    console_session::set_outcome(&session, outcome).await?;
     Ok(Redirect::to(&format!("/m/{slug}/customers/{customer}")).into_response())
 }
 
@@ -134,7 +125,7 @@ async fn invoice_action(
     )
     .await?;
     tracing::info!(merchant = %merchant.id, user = %staff.user.id, invoice = %invoice, "console invoice action");
-    tell(&session, outcome).await?;
+    console_session::set_outcome(&session, outcome).await?;
     Ok(Redirect::to(&format!("/m/{slug}/customers/{customer}")).into_response())
 }
 

@@ -4,7 +4,6 @@
 
 use crate::http_error::HttpError;
 use crate::routes::console::{origin, staff};
-use app::server::console::actions::Outcome;
 use app::server::console::api_keys;
 use app::server::console::session as console_session;
 use app::server::AppState;
@@ -89,11 +88,7 @@ async fn revoke(
     };
     let outcome =
         api_keys::revoke(state.db.pool(), &staff, &merchant, &id, &origin(peer, &headers), state.clock.now()).await?;
-    let (ok, text) = match outcome {
-        Outcome::Done(t) => (true, t),
-        Outcome::Unchanged(t) => (false, t),
-    };
-    console_session::set_notice(&session, ok, text).await?;
+    console_session::set_outcome(&session, outcome).await?;
     Ok(Redirect::to(&format!("/m/{slug}/api-keys")).into_response())
 }
 

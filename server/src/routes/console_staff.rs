@@ -37,11 +37,7 @@ struct InviteForm {
 }
 
 async fn tell(session: &Session, slug: &str, outcome: Outcome) -> Result<Response, HttpError> {
-    let (ok, text) = match outcome {
-        Outcome::Done(t) => (true, t),
-        Outcome::Unchanged(t) => (false, t),
-    };
-    console_session::set_notice(session, ok, text).await?;
+    console_session::set_outcome(session, outcome).await?;
     Ok(Redirect::to(&format!("/m/{slug}/staff")).into_response())
 }
 

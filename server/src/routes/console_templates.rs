@@ -73,10 +73,6 @@ async fn submit(
         }
         _ => return Err(AppError::NotFound.into()),
     };
-    let (ok, text) = match outcome {
-        Outcome::Done(t) => (true, t),
-        Outcome::Unchanged(t) => (false, t),
-    };
-    console_session::set_notice(&session, ok, text).await?;
+    console_session::set_outcome(&session, outcome).await?;
     Ok(back)
 }

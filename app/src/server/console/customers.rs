@@ -48,7 +48,7 @@ fn yes_no(value: &str, what: &str, errors: &mut Vec<String>) -> Option<bool> {
 }
 
 /// `%`, `_` and `\` in a search are literal characters, not patterns.
-fn like_pattern(q: &str) -> String {
+pub(crate) fn like_pattern(q: &str) -> String {
     let mut out = String::from("%");
     for ch in q.trim().to_lowercase().chars() {
         if matches!(ch, '%' | '_' | '\\') {

@@ -23,18 +23,6 @@ enum Bind {
     Int(i64),
 }
 
-fn like(q: &str) -> String {
-    let mut out = String::from("%");
-    for ch in q.trim().to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out.push('%');
-    out
-}
-
 pub async fn list(
     pool: &AnyPool,
     merchant: &MerchantId,
@@ -50,7 +38,7 @@ pub async fn list(
         format!("${}", binds.len())
     };
     if !f.q.trim().is_empty() {
-        let p = bind(Bind::Text(like(&f.q)), &mut binds);
+        let p = bind(Bind::Text(super::customers::like_pattern(&f.q)), &mut binds);
         sql.push(format!("(LOWER(i.number) LIKE {p} ESCAPE '\\' OR LOWER(c.name) LIKE {p} ESCAPE '\\')"));
     }
     match f.status.as_str() {

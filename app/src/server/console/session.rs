@@ -97,6 +97,15 @@ pub async fn set_notice(session: &Session, ok: bool, text: String) -> Result<(),
     Ok(())
 }
 
+/// What an action did, as the next page's notice.
+pub async fn set_outcome(session: &Session, outcome: super::actions::Outcome) -> Result<(), AppError> {
+    let (ok, text) = match outcome {
+        super::actions::Outcome::Done(t) => (true, t),
+        super::actions::Outcome::Unchanged(t) => (false, t),
+    };
+    set_notice(session, ok, text).await
+}
+
 /// The notice, once: reading it removes it.
 pub async fn take_notice(session: &Session) -> Result<Option<(bool, String)>, AppError> {
     Ok(session.remove::<(bool, String)>(NOTICE_KEY).await?)
