@@ -65,6 +65,51 @@ pub struct CustomerQuery {
     pub email: Option<String>,
 }
 
+/// A customer's writable fields, as sent.
+struct Fields {
+    name: String,
+    email: String,
+    phone: Option<String>,
+    time_zone: String,
+    locale: String,
+    external_ref: Option<String>,
+}
+
+impl Fields {
+    /// Trimmed, the email lower-cased, empty optionals `None`; or the first
+    /// field that won't do.
+    fn checked(self) -> Result<Fields, ApiError> {
+        let name = self.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(ApiError::invalid("name", "Give the customer's name (at most 200 characters)."));
+        }
+        let email = self.email.trim().to_lowercase();
+        if !looks_like_email(&email) {
+            return Err(ApiError::invalid("email", format!("{email:?} is not an email address.")));
+        }
+        if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+            return Err(ApiError::invalid("time_zone", format!("{:?} is not an IANA time zone.", self.time_zone)));
+        }
+        let locale = &self.locale;
+        if locale.len() > 16 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(ApiError::invalid("locale", format!("{locale:?} is not a locale like en-US.")));
+        }
+        let optional = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let external_ref = optional(self.external_ref);
+        if external_ref.as_ref().is_some_and(|r| r.chars().count() > 100) {
+            return Err(ApiError::invalid("external_ref", "At most 100 characters."));
+        }
+        Ok(Fields {
+            name,
+            email,
+            phone: optional(self.phone),
+            time_zone: self.time_zone,
+            locale: self.locale,
+            external_ref,
+        })
+    }
+}
+
 const SELECT: &str = "SELECT id, external_ref, name, email, phone, time_zone, locale, status, \
      CASE WHEN autopay_enabled <> 0 THEN 1 ELSE 0 END AS autopay_enabled, created_at FROM customers";
 
@@ -168,33 +213,23 @@ pub async fn create_customer(
     let merchant_id = auth.merchant.id.clone();
     idempotency::run(&state, &merchant_id, &headers, "POST /api/v1/customers", &body, || async {
         let input: NewCustomerBody = super::json(&body)?;
-        let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(ApiError::invalid("name", "Give the customer's name (at most 200 characters)."));
+        let f = Fields {
+            name: input.name.clone(),
+            email: input.email.clone(),
+            phone: input.phone.clone(),
+            time_zone: input.time_zone.clone().unwrap_or_else(|| auth.merchant.time_zone.clone()),
+            locale: input.locale.clone().unwrap_or_else(|| "en-US".into()),
+            external_ref: input.external_ref.clone(),
         }
-        let email = input.email.trim().to_lowercase();
-        if !looks_like_email(&email) {
-            return Err(ApiError::invalid("email", format!("{email:?} is not an email address.")));
-        }
-        let time_zone = input.time_zone.clone().unwrap_or_else(|| auth.merchant.time_zone.clone());
-        if jiff::tz::TimeZone::get(&time_zone).is_err() {
-            return Err(ApiError::invalid("time_zone", format!("{time_zone:?} is not an IANA time zone.")));
-        }
-        let locale = input.locale.clone().unwrap_or_else(|| "en-US".into());
-        if locale.len() > 16 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(ApiError::invalid("locale", format!("{locale:?} is not a locale like en-US.")));
-        }
-        let external_ref = input.external_ref.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(String::from);
-        if external_ref.as_ref().is_some_and(|r| r.chars().count() > 100) {
-            return Err(ApiError::invalid("external_ref", "At most 100 characters."));
-        }
+        .checked()?;
+        let external_ref = f.external_ref.clone();
         let new = NewCustomer {
-            external_ref: external_ref.clone(),
-            name: name.to_string(),
-            email,
-            phone: input.phone.clone().filter(|p| !p.trim().is_empty()),
-            time_zone,
-            locale,
+            external_ref: f.external_ref,
+            name: f.name,
+            email: f.email,
+            phone: f.phone,
+            time_zone: f.time_zone,
+            locale: f.locale,
             autopay_enabled: false,
         };
         let id: CustomerId =
@@ -246,33 +281,16 @@ pub async fn update_customer(
 ) -> Result<Json<Customer>, ApiError> {
     let input: CustomerUpdate = super::json(&body)?;
     let current = find(&state, &auth, &id).await?;
-    let name = input.name.as_deref().map(str::trim).unwrap_or(&current.name).to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid("name", "Give the customer's name (at most 200 characters)."));
+    // Fields left out keep their values; all of them are checked as on create.
+    let Fields { name, email, phone, time_zone, locale, external_ref } = Fields {
+        name: input.name.clone().unwrap_or(current.name.clone()),
+        email: input.email.clone().unwrap_or(current.email.clone()),
+        phone: input.phone.clone().or(current.phone.clone()),
+        time_zone: input.time_zone.clone().unwrap_or(current.time_zone.clone()),
+        locale: input.locale.clone().unwrap_or(current.locale.clone()),
+        external_ref: input.external_ref.clone().or(current.external_ref.clone()),
     }
-    let email = input.email.as_deref().map(|e| e.trim().to_lowercase()).unwrap_or(current.email.clone());
-    if !looks_like_email(&email) {
-        return Err(ApiError::invalid("email", format!("{email:?} is not an email address.")));
-    }
-    let time_zone = input.time_zone.clone().unwrap_or(current.time_zone.clone());
-    if jiff::tz::TimeZone::get(&time_zone).is_err() {
-        return Err(ApiError::invalid("time_zone", format!("{time_zone:?} is not an IANA time zone.")));
-    }
-    let locale = input.locale.clone().unwrap_or(current.locale.clone());
-    if locale.len() > 16 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(ApiError::invalid("locale", format!("{locale:?} is not a locale like en-US.")));
-    }
-    let phone = match &input.phone {
-        Some(p) => Some(p.trim().to_string()).filter(|p| !p.is_empty()),
-        None => current.phone.clone(),
-    };
-    let external_ref = match &input.external_ref {
-        Some(r) => Some(r.trim().to_string()).filter(|r| !r.is_empty()),
-        None => current.external_ref.clone(),
-    };
-    if external_ref.as_ref().is_some_and(|r| r.chars().count() > 100) {
-        return Err(ApiError::invalid("external_ref", "At most 100 characters."));
-    }
+    .checked()?;
     let now = state.clock.now();
     let set = sqlx::query(
         "UPDATE customers SET name = $1, email = $2, phone = $3, time_zone = $4, locale = $5, external_ref = $6, \

@@ -6,6 +6,7 @@ use crate::http_error::HttpError;
 use crate::routes::console::{origin, staff};
 use app::server::console::api_keys;
 use app::server::console::session as console_session;
+use app::server::mail::escape_html as escape;
 use app::server::AppState;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -30,8 +31,26 @@ struct NewKey {
     name: String,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// A page showing a secret this one time (`Cache-Control: no-store`); it
+/// is never stored or logged. `intro` is plain text.
+fn shown_once(title: &str, intro: &str, label: &str, secret: &str, slug: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/settle.css\"></head><body><div class=\"portal portal--plain\">\
+         <main id=\"main\" class=\"portal__main\"><h1>{title}</h1><p>{intro}</p>\
+         <p><label for=\"secret\">{label}</label><br>\
+         <input id=\"secret\" class=\"input\" readonly size=\"44\" value=\"{secret}\"></p>\
+         <p><a href=\"/m/{slug}/api-keys\">Back to API keys and webhooks</a></p></main></div></body></html>",
+        title = escape(title),
+        intro = escape(intro),
+        label = escape(label),
+        secret = escape(secret),
+        slug = escape(slug),
+    );
+    let mut res = Html(body).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 async fn create(
@@ -57,22 +76,13 @@ async fn create(
         }
     };
     tracing::info!(merchant = %merchant.id, user = %staff.user.id, "api key created");
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><title>Your new API key</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/settle.css\"></head><body><div class=\"portal portal--plain\">\
-         <main id=\"main\" class=\"portal__main\"><h1>Your new API key</h1>\
-         <p>Copy it now: this is the only time it is shown. Settle keeps only a fingerprint of it.</p>\
-         <p><label for=\"key\">Key \u{201c}{name}\u{201d}</label><br>\
-         <input id=\"key\" class=\"input\" readonly size=\"40\" value=\"{secret}\"></p>\
-         <p><a href=\"/m/{slug}/api-keys\">Back to API keys</a></p></main></div></body></html>",
-        name = escape(form.name.trim()),
-        secret = escape(&secret),
-        slug = escape(&slug),
-    );
-    let mut res = Html(body).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(shown_once(
+        "Your new API key",
+        "Copy it now: this is the only time it is shown. Settle keeps only a fingerprint of it.",
+        &format!("Key \u{201c}{}\u{201d}", form.name.trim()),
+        &secret,
+        &slug,
+    ))
 }
 
 async fn revoke(
@@ -120,23 +130,17 @@ async fn add_webhook(
             return Ok(Redirect::to(&format!("/m/{slug}/api-keys")).into_response());
         }
     };
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><title>Your webhook signing secret</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/settle.css\"></head><body><div class=\"portal portal--plain\">\
-         <main id=\"main\" class=\"portal__main\"><h1>Your webhook signing secret</h1>\
-         <p>Events go to {url}. Check each one's <code>Settle-Signature</code> with this secret; \
-         copy it now, it is shown only this once.</p>\
-         <p><label for=\"secret\">Signing secret</label><br>\
-         <input id=\"secret\" class=\"input\" readonly size=\"44\" value=\"{secret}\"></p>\
-         <p><a href=\"/m/{slug}/api-keys\">Back to API keys and webhooks</a></p></main></div></body></html>",
-        url = escape(form.url.trim()),
-        secret = escape(&secret),
-        slug = escape(&slug),
-    );
-    let mut res = Html(body).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(shown_once(
+        "Your webhook signing secret",
+        &format!(
+            "Events go to {}. Check each one's Settle-Signature header with this secret; copy it now, it is \
+             shown only this once.",
+            form.url.trim()
+        ),
+        "Signing secret",
+        &secret,
+        &slug,
+    ))
 }
 
 async fn disable_webhook(
