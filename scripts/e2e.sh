@@ -13,10 +13,10 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 150); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
 
-step "build the wasm client for the browser tests"
+step "build the wasm client for the browser tests (release: its weight is measured)"
 # The server binary comes from `cargo test` (same features, no rebuild).
 [ -x target/debug/settle ] || cargo build -q -p settle
-if ! cargo leptos build --frontend-only > "$LOGS/leptos-build.log" 2>&1; then
+if ! cargo leptos build --frontend-only --release > "$LOGS/leptos-build.log" 2>&1; then
   grep -v '^\s*[0-9]*: \|^\s*at ' "$LOGS/leptos-build.log" | grep -v '^\s*Compiling' | tail -n 40
   echo "the browser build failed (full log: $LOGS/leptos-build.log)"
   echo "# fail 1"
@@ -47,6 +47,11 @@ PORT=$(free_port)
   # one with a card and two open invoices.
   target/debug/settle link --merchant acme --email marcus.oyelaran@example.com > "$E2E_DIR/pay-link"
   target/debug/settle link --merchant acme --email hannah.kowalczyk@example.com > "$E2E_DIR/decline-link"
+  # And three for the accessibility tests: a tour of every page, the pay-all
+  # flow by keyboard, and again without JavaScript.
+  target/debug/settle link --merchant acme --email emily.tran@example.com > "$E2E_DIR/tour-link"
+  target/debug/settle link --merchant acme --email wei.zhang@example.com > "$E2E_DIR/keyboard-link"
+  target/debug/settle link --merchant acme --email sofia.lindqvist@example.com > "$E2E_DIR/nojs-link"
   exec target/debug/settle serve
 ) > "$LOGS/e2e-server.log" 2>&1 &
 PIDS+=($!)
@@ -79,6 +84,8 @@ done
 export E2E_BASE="http://127.0.0.1:$PORT" E2E_LINK=$(cat "$E2E_DIR/link") E2E_SHOTS=../target/e2e-screenshots
 export E2E_MAILDIR="$E2E_DIR/Maildir" E2E_PAY_LINK=$(cat "$E2E_DIR/pay-link") E2E_DECLINE_LINK=$(cat "$E2E_DIR/decline-link")
 export E2E_STRIPE_LINK=$(cat "$E2E_DIR/stripe-link") E2E_STRIPE_DECLINE_LINK=$(cat "$E2E_DIR/stripe-decline-link")
+export E2E_TOUR_LINK=$(cat "$E2E_DIR/tour-link") E2E_KEYBOARD_LINK=$(cat "$E2E_DIR/keyboard-link")
+export E2E_NOJS_LINK=$(cat "$E2E_DIR/nojs-link") E2E_WASM_PROFILE=release
 if [ $# -gt 0 ]; then files=("$@"); else files=(tests/); fi
 status=0
 ( cd end2end && node --test --test-concurrency=1 "${files[@]}" ) || status=$?

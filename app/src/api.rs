@@ -95,8 +95,8 @@ pub async fn fetch_sign_in_link(slug: String, token: String) -> Result<SignInLin
     let state = state()?;
     let pool = state.db.pool();
     let merchant = merchants::find_by_slug(pool, &slug).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
-    let usable = crate::server::sign_in::link_is_usable(pool, state.clock.now(), &merchant, &token).await?;
-    Ok(SignInLinkView { branding: merchant.branding(), usable })
+    let (known, usable) = crate::server::sign_in::link_state(pool, state.clock.now(), &merchant, &token).await?;
+    Ok(SignInLinkView { branding: merchant.branding(), usable, known })
 }
 
 /// One of the signed-in customer's invoices, in full.

@@ -4,11 +4,8 @@
 // policy changes the simulated timeline. The branding is put back after.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { BASE, SHOTS, launch, watchProblems, assertAccessible } from './helpers.mjs';
+import { BASE, SHOTS, launch, watchProblems, assertAccessible, newestEmail, unfold } from './helpers.mjs';
 
-const MAILDIR = process.env.E2E_MAILDIR;
 const OWNER = 'owner@acme.example';
 const PASSWORD = 'demo console walkthrough';
 const NEW_COLOUR = '#7a1f5c';
@@ -18,25 +15,8 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-/** The newest email to `to` that arrived after `since` (ms), waiting up to 20 s. */
-async function newestEmailTo(to, since) {
-  const dir = join(MAILDIR, 'new');
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    let files = [];
-    try { files = readdirSync(dir).map((f) => join(dir, f)); } catch { /* not created yet */ }
-    const fresh = files.map((f) => [statSync(f).mtimeMs, f]).filter(([t]) => t >= since).sort((a, b) => b[0] - a[0])
-      .map(([, f]) => readFileSync(f, 'utf8')).filter((mail) => mail.includes(`To: ${to}`) && /account link/.test(mail));
-    if (fresh.length) return fresh[0];
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no email to ${to} arrived`);
-}
-
-/** Quoted-printable soft breaks and escapes undone, enough to search the HTML. */
-function unfold(mail) {
-  return mail.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-}
+/** The newest account-link email to `to` since `since` (ms). */
+const newestEmailTo = (to, since) => newestEmail(since, (mail) => mail.includes(`To: ${to}`) && /account link/.test(mail));
 
 async function signIn(page) {
   await page.goto(BASE + '/m/acme/sign-in', { waitUntil: 'networkidle' });
@@ -83,7 +63,7 @@ test('every console page is accessible and the dashboard shows the demo figures'
 });
 
 test('a new colour and logo show in the preview, the portal and the emails', async () => {
-  assert.ok(MAILDIR, 'E2E_MAILDIR must name the SMTP sink Maildir');
+  assert.ok(process.env.E2E_MAILDIR, 'E2E_MAILDIR must name the SMTP sink Maildir');
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = watchProblems(page);

@@ -2,7 +2,8 @@
 // axe-core injected from node_modules (nothing is downloaded).
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
 const require = createRequire(import.meta.url);
@@ -60,4 +61,25 @@ export async function signIn(page, link) {
   await page.goto(link, { waitUntil: 'networkidle' });
   await Promise.all([page.waitForURL(/\/account$/), page.getByRole('button', { name: 'Continue to your account' }).click()]);
   await page.getByRole('heading', { name: 'Balance due' }).waitFor();
+}
+
+/** The newest email caught by the SMTP sink since `since` (ms) for which
+ *  `match(mail)` holds, waiting up to 20 s (reminders arrive too). */
+export async function newestEmail(since, match) {
+  const dir = join(process.env.E2E_MAILDIR, 'new');
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    let files = [];
+    try { files = readdirSync(dir).map((f) => join(dir, f)); } catch { /* not created yet */ }
+    const fresh = files.map((f) => [statSync(f).mtimeMs, f]).filter(([t]) => t >= since).sort((a, b) => b[0] - a[0])
+      .map(([, f]) => readFileSync(f, 'utf8')).filter(match);
+    if (fresh.length) return fresh[0];
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the expected email did not arrive');
+}
+
+/** Quoted-printable soft breaks and escapes undone, enough to search an email. */
+export function unfold(mail) {
+  return mail.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
 }

@@ -3,36 +3,20 @@
 // with it, then promising to pay an overdue invoice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { BASE, SHOTS, launch, watchProblems, assertAccessible } from './helpers.mjs';
+import { BASE, SHOTS, launch, watchProblems, assertAccessible, newestEmail } from './helpers.mjs';
 
-const MAILDIR = process.env.E2E_MAILDIR;
 const EMAIL = 'dana.whitfield@example.com';
 const PASSWORD = 'violet tractor harbour';
 
 let browser;
 before(async () => {
-  assert.ok(MAILDIR, 'E2E_MAILDIR must name the SMTP sink Maildir');
+  assert.ok(process.env.E2E_MAILDIR, 'E2E_MAILDIR must name the SMTP sink Maildir');
   browser = await launch();
 });
 after(async () => { await browser?.close(); });
 
-/** The newest sign-in code email that arrived after `since` (ms), waiting up
- *  to 20 s (the server also sends reminders; they don't count). */
-async function newestEmailAfter(since) {
-  const dir = join(MAILDIR, 'new');
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    let files = [];
-    try { files = readdirSync(dir).map((f) => join(dir, f)); } catch { /* not created yet */ }
-    const fresh = files.map((f) => [statSync(f).mtimeMs, f]).filter(([t]) => t >= since).sort((a, b) => b[0] - a[0])
-      .map(([, f]) => readFileSync(f, 'utf8')).filter((mail) => /^Subject: \d{6} /m.test(mail));
-    if (fresh.length) return fresh[0];
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('no email arrived');
-}
+/** The newest sign-in code email since `since` (ms). */
+const newestEmailAfter = (since) => newestEmail(since, (mail) => /^Subject: \d{6} /m.test(mail));
 
 test('sign in by emailed code, set a password, sign back in with it, promise to pay', async () => {
   const context = await browser.newContext();

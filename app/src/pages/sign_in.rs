@@ -151,7 +151,7 @@ pub fn SignInLinkPage() -> impl IntoView {
                             .into_any()
                         }
                         Ok(view) => {
-                            set_http_status(410);
+                            set_http_status(if view.known { 410 } else { 404 });
                             let b = view.branding;
                             let restart = format!("{}/sign-in", b.portal_home());
                             view! {

@@ -252,16 +252,19 @@ pub async fn redeem_link(
     }))
 }
 
-/// Whether a sign-in link is still usable, for the GET page (reads only).
-pub async fn link_is_usable(
+/// Whether a sign-in link exists here, and whether it is still usable, for
+/// the GET page (reads only).
+pub async fn link_state(
     pool: &AnyPool,
     now: UtcMillis,
     merchant: &MerchantRow,
     raw_token: &str,
-) -> Result<bool, AppError> {
-    let Ok(token) = SecretToken::parse(raw_token) else { return Ok(false) };
+) -> Result<(bool, bool), AppError> {
+    let Ok(token) = SecretToken::parse(raw_token) else { return Ok((false, false)) };
     let ch = challenges::find_by_link(pool, &merchant.merchant_id(), &token.hash()).await?;
-    Ok(matches!(ch, Some(c) if c.consumed_at.is_none() && c.expires_at > now.0 && c.attempts < MAX_CODE_ATTEMPTS))
+    let usable =
+        matches!(&ch, Some(c) if c.consumed_at.is_none() && c.expires_at > now.0 && c.attempts < MAX_CODE_ATTEMPTS);
+    Ok((ch.is_some(), usable))
 }
 
 /// "Email me a new link" from an expired access link: a fresh access link

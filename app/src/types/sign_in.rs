@@ -16,4 +16,7 @@ pub struct SignInPending {
 pub struct SignInLinkView {
     pub branding: Branding,
     pub usable: bool,
+    /// False when no link of this portal has this token (as opposed to a
+    /// used or expired one): the page answers 404 rather than 410.
+    pub known: bool,
 }

@@ -74,6 +74,29 @@ impl Modify for BearerKeys {
     }
 }
 
+/// Every operation may answer 429 (`crate::throttle`'s limits per key and
+/// per IP). Applied once the routes are in: `ApiDoc`'s own modifiers run
+/// before the router adds any path.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description("Too many requests: wait the seconds in Retry-After.")
+            .header("Retry-After", HeaderBuilder::new().description(Some("Seconds to wait.")).build())
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+            {
+                op.responses.responses.insert("429".into(), response.clone().into());
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Settle API", version = "1", description = "Customers, invoices, payments and events of one merchant, by API key."),
@@ -84,7 +107,7 @@ struct ApiDoc;
 
 /// The API's routes and its OpenAPI document, from the same annotations.
 pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(customers::list_customers, customers::create_customer))
         .routes(routes!(customers::get_customer, customers::update_customer))
         .routes(routes!(invoices::list_invoices, invoices::create_invoice))
@@ -92,7 +115,9 @@ pub fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(invoices::void_invoice))
         .routes(routes!(activity::list_payments))
         .routes(routes!(activity::list_events))
-        .split_for_parts()
+        .split_for_parts();
+    RateLimited.modify(&mut doc);
+    (router, doc)
 }
 
 /// The document as served (generated once per process).

@@ -128,7 +128,7 @@ async fn logo(State(state): State<AppState>, Path(file): Path<String>) -> Result
             (header::CONTENT_TYPE, content_type),
             // A logo's address changes with its content, so it never goes stale.
             (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_string()),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox; frame-ancestors 'none'".to_string()),
         ],
         bytes,
     )

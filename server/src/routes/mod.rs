@@ -28,12 +28,10 @@ use app::server::portal_session::{self, PortalIdentity};
 use app::server::repo::merchants::MerchantRow;
 use app::server::session_store::DbSessionStore;
 use app::server::{AppError, AppState};
-use axum::http::{header, HeaderValue};
 use axum::response::Redirect;
 use axum::Router;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::sync::{Arc, OnceLock};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::Session;
@@ -79,6 +77,12 @@ impl CookiePolicy {
 fn route_list() -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+/// The Leptos pages' paths in axum's syntax (`/p/{slug}/invoices/{id}`),
+/// for the suites that visit every route.
+pub fn page_paths() -> Vec<String> {
+    route_list().iter().map(|r| r.path().to_string()).collect()
 }
 
 pub fn app_router(
@@ -127,16 +131,17 @@ pub fn app_router(
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state, crate::throttle::secrets))
         .layer(axum::Extension(outbox_viewer))
         .layer(axum::Extension(sms_inbound))
         .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(domains, custom_domain::map))
         .layer(axum::middleware::from_fn_with_state(Arc::new(origin_policy), origin::enforce))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        // Access links carry their token in the path: never send it to another site.
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(axum::middleware::map_response_with_state(
+            crate::security_headers::Transport { https: cookies.https },
+            crate::security_headers::add,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: access-link tokens must not reach the logs.
             tracing::info_span!("http", method = %req.method(), route = %redact_path(req.uri().path()))

@@ -223,12 +223,12 @@ async fn sandbox_card(
     };
     let gateway = state.gateways.sandbox.clone();
     let customer_ref = payments::gateway_customer_ref_of(&state, gateway.as_ref(), &identity).await?;
-    // The setup must be this customer's: finish_card_setup checks it below,
-    // and submit_card refuses setups already used.
-    if !setup.starts_with("sbseti_") {
-        return Ok(retry(CardEntryError::UnknownSetup));
+    // Another customer's setup (or none at all) is not found: nothing of
+    // theirs may be touched. submit_card refuses setups already used.
+    if !gateway.setup_is_for(&setup, &customer_ref).await? {
+        return Err(AppError::NotFound.into());
     }
-    if let Err(e) = gateway.submit_card(&setup, &form.number, &form.expiry, &form.cvc).await {
+    if let Err(e) = gateway.submit_card(&customer_ref, &setup, &form.number, &form.expiry, &form.cvc).await {
         return Ok(retry(e));
     }
     save_finished_setup(&state, &identity, &merchant.gateway, &customer_ref, &setup, &return_to, &slug).await

@@ -135,11 +135,14 @@ pub fn InvitationAcceptPage() -> impl IntoView {
                                     <button type="submit" class="button button--primary">"Join"</button>
                                 </form>
                             }.into_any(),
-                            None => view! {
+                            None => {
+                                crate::components::set_http_status(404);
+                                view! {
                                 {p.error.clone().map(|e| view! { <p class="notice notice--error" role="alert">{e}</p> })}
                                 <p>"This invitation link has been used, withdrawn or has expired. Ask whoever invited you for a new one."</p>
                                 <p><a href=format!("/m/{}/sign-in", p.slug)>"Sign in"</a></p>
-                            }.into_any(),
+                            }.into_any()
+                            }
                         };
                         view! {
                             <Title text=format!("Join {} · Settle console", p.merchant_name)/>

@@ -245,11 +245,23 @@ impl SandboxGateway {
         Ok(())
     }
 
+    /// Whether `setup_ref` is a card setup started for `customer_ref`.
+    pub async fn setup_is_for(&self, setup_ref: &str, customer_ref: &str) -> Result<bool, sqlx::Error> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM sandbox_objects WHERE id = $1 AND kind = 'setup' AND customer_ref = $2")
+                .bind(setup_ref)
+                .bind(customer_ref)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.is_some())
+    }
+
     /// The sandbox's hosted card form posts here: the typed card is checked
-    /// against the test numbers and saved to the setup's customer. Only the
-    /// brand, last four digits and expiry are kept.
+    /// against the test numbers and saved to the setup's customer, who must
+    /// be `customer_ref`. Only the brand, last four digits and expiry are kept.
     pub async fn submit_card(
         &self,
+        customer_ref: &str,
         setup_ref: &str,
         number: &str,
         expiry: &str,
@@ -270,6 +282,9 @@ impl SandboxGateway {
             return Err(CardEntryError::BadCvc);
         }
         let setup = self.get("setup", setup_ref).await.map_err(|_| CardEntryError::UnknownSetup)?;
+        if setup.customer_ref.as_deref() != Some(customer_ref) {
+            return Err(CardEntryError::UnknownSetup);
+        }
         let body: SetupBody = serde_json::from_str(&setup.body).map_err(|_| CardEntryError::UnknownSetup)?;
         if body.status != "requires_payment_method" {
             return Err(CardEntryError::UnknownSetup);

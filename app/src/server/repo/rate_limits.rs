@@ -18,6 +18,17 @@ pub async fn hit(pool: &AnyPool, bucket: &str, window_ms: i64, now: UtcMillis) -
     Ok(hits)
 }
 
+/// Hits in `bucket`'s current window so far, without counting one.
+pub async fn hits(pool: &AnyPool, bucket: &str, window_ms: i64, now: UtcMillis) -> Result<i64, sqlx::Error> {
+    let window_start = now.0 - now.0.rem_euclid(window_ms);
+    let row: Option<(i64,)> = sqlx::query_as("SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start = $2")
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
 /// Seconds until `bucket`'s current window ends (for `Retry-After`).
 pub fn retry_after_secs(window_ms: i64, now: UtcMillis) -> i64 {
     let remaining = window_ms - now.0.rem_euclid(window_ms);

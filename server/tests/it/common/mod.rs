@@ -5,8 +5,10 @@
 #![allow(dead_code)]
 
 pub mod flows;
+pub mod inventory;
 pub mod paying;
 pub mod smtp;
+pub mod staff;
 pub mod stripe;
 pub mod twilio;
 
