@@ -134,7 +134,7 @@ struct InvoiceCols {
 }
 
 #[derive(Clone, Debug)]
-struct Row {
+pub struct Row {
     line: u64,
     customer: CustomerCols,
     invoice: Option<InvoiceCols>,
@@ -146,7 +146,8 @@ fn start_of(day: Date, zone: &TimeZone) -> Option<i64> {
 }
 
 /// Reads the file: the rows that are good, and a problem for every bad cell.
-fn read(bytes: &[u8], merchant: &MerchantRow) -> Result<(Vec<Row>, Vec<RowProblem>, usize), RowProblem> {
+/// Touches no database (public for the fuzz target in `fuzz/`).
+pub fn read(bytes: &[u8], merchant: &MerchantRow) -> Result<(Vec<Row>, Vec<RowProblem>, usize), RowProblem> {
     let file_problem = |reason: String| RowProblem { line: 1, column: String::new(), reason };
     if bytes.len() > MAX_BYTES {
         return Err(file_problem(format!("The file is larger than {} MB; split it.", MAX_BYTES / (1024 * 1024))));

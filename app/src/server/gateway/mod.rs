@@ -6,7 +6,7 @@
 pub mod sandbox;
 pub mod signature;
 pub mod stripe;
-mod stripe_wire;
+pub mod stripe_wire;
 mod types;
 
 pub use types::*;
