@@ -28,6 +28,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("SETTLE_TWILIO_AUTH_TOKEN", "twilio_auth_token"),
     ("SETTLE_TWILIO_FROM", "twilio_from"),
     ("SETTLE_TWILIO_API_BASE", "twilio_api_base"),
+    ("SETTLE_TRUSTED_PROXIES", "trusted_proxies"),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +61,10 @@ pub struct Config {
     /// Text messages through Twilio's API (or a compatible one). None: texts
     /// stay in the database outbox (demo mode).
     pub twilio: Option<crate::sms::TwilioSettings>,
+    /// Addresses of reverse proxies in front of Settle: for requests from
+    /// them, the client's address is read from `X-Forwarded-For` (rate
+    /// limits and the audit log are per client, not per proxy).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -123,6 +128,7 @@ struct FileSettings {
     twilio_auth_token: Option<String>,
     twilio_from: Option<String>,
     twilio_api_base: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 impl FileSettings {
@@ -147,6 +153,7 @@ impl FileSettings {
             "twilio_auth_token" => self.twilio_auth_token.clone(),
             "twilio_from" => self.twilio_from.clone(),
             "twilio_api_base" => self.twilio_api_base.clone(),
+            "trusted_proxies" => self.trusted_proxies.clone(),
             _ => None,
         }
     }
@@ -380,7 +387,13 @@ impl Config {
             None => true,
         };
 
+        let trusted_proxies = match raw("SETTLE_TRUSTED_PROXIES") {
+            Some(r) => parse_ip_list(&r)?,
+            None => Vec::new(),
+        };
+
         Ok(Config {
+            trusted_proxies,
             twilio,
             dunning,
             stripe,
@@ -433,6 +446,19 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
     toml::from_str(&text).map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })
+}
+
+/// `10.0.0.2, 10.0.0.3` (commas, spaces or both; empty means none).
+fn parse_ip_list(r: &Raw) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    r.value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map_err(|_| {
+                invalid(r, &format!("{s:?} is not an IP address; list the proxies' addresses, e.g. 10.0.0.2, ::1"))
+            })
+        })
+        .collect()
 }
 
 fn parse_database_url(r: &Raw) -> Result<String, ConfigError> {
@@ -554,6 +580,14 @@ mod tests {
         let t = c.twilio.expect("configured");
         assert_eq!(t.api_base.as_str(), "https://api.twilio.com/");
         assert!(!format!("{t:?}").contains(token));
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses() {
+        let c = Config::from_sources(&env(&[("SETTLE_TRUSTED_PROXIES", "10.0.0.2, ::1 10.0.0.3")]), None).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        let e = Config::from_sources(&env(&[("SETTLE_TRUSTED_PROXIES", "10.0.0.0/8")]), None).unwrap_err();
+        assert!(e.to_string().contains("SETTLE_TRUSTED_PROXIES") && e.to_string().contains("not an IP address"), "{e}");
     }
 
     #[test]

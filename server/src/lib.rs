@@ -2,6 +2,7 @@
 //! (health, access-link sign-in), middleware, and the CLI's commands.
 
 pub mod api;
+pub mod client_ip;
 pub mod config;
 pub mod delivery;
 pub mod demo;

@@ -135,6 +135,7 @@ impl Application {
                     ),
                 })
             })),
+            crate::client_ip::TrustedProxies(Arc::new(config.trusted_proxies.clone())),
         );
         Ok(Application { listener, addr, state, router, mailer, sms, dunning: config.dunning })
     }

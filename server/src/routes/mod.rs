@@ -91,6 +91,7 @@ pub fn app_router(
     cookies: CookiePolicy,
     outbox_viewer: dev_outbox::OutboxViewer,
     sms_inbound: sms_webhook::SmsInbound,
+    proxies: crate::client_ip::TrustedProxies,
 ) -> Router {
     let routes = route_list();
     let own_host = url::Url::parse(&state.portal.base_url)
@@ -142,6 +143,8 @@ pub fn app_router(
             crate::security_headers::Transport { https: cookies.https },
             crate::security_headers::add,
         ))
+        // Outside everything that reads the client's address.
+        .layer(axum::middleware::from_fn_with_state(proxies, crate::client_ip::resolve))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: access-link tokens must not reach the logs.
             tracing::info_span!("http", method = %req.method(), route = %redact_path(req.uri().path()))

@@ -10,6 +10,29 @@ use app::server::repo::merchant_users::Role;
 
 on_both_backends!(links_and_codes_are_limited_per_ip, api_keys_are_limited_per_key_and_bad_keys_per_ip);
 
+/// Behind a reverse proxy (here: the test itself, on 127.0.0.1), each
+/// client has its own limit, and a client can't pick its address by
+/// sending the header itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await
+    else {
+        return;
+    };
+    app.merchant("acme", "Acme").await;
+    let client = browser();
+    let guess = |xff: &'static str| {
+        client.get(app.url("/p/acme/l/AAAAAAAAAAAAAAAAAAAAAA")).header("x-forwarded-for", xff).send()
+    };
+    for _ in 0..60 {
+        assert_eq!(guess("203.0.113.7").await.unwrap().status(), 404);
+    }
+    assert_eq!(guess("203.0.113.7").await.unwrap().status(), 429);
+    // What the client wrote left of the proxy's entry doesn't count.
+    assert_eq!(guess("198.51.100.1, 203.0.113.7").await.unwrap().status(), 429);
+    assert_eq!(guess("203.0.113.8").await.unwrap().status(), 404, "another client is not held back");
+}
+
 fn retry_after(res: &reqwest::Response) -> i64 {
     res.headers().get("retry-after").expect("Retry-After").to_str().unwrap().parse().unwrap()
 }
@@ -38,6 +61,9 @@ async fn links_and_codes_are_limited_per_ip(app: TestApp) {
     }
     let res = guesser.post(app.url("/_srv/link_status")).form(&[("slug", "acme"), ("token", good.expose())]).send();
     assert_eq!(res.await.unwrap().status(), 429, "the server function that reads links too");
+    // Without a trusted proxy configured, X-Forwarded-For changes nothing.
+    let res = guesser.get(app.url(&good_path)).header("x-forwarded-for", "203.0.113.9").send().await.unwrap();
+    assert_eq!(res.status(), 429, "a forged X-Forwarded-For doesn't escape the limit");
     // Other pages are not limited.
     assert_eq!(guesser.get(app.url("/p/acme/sign-in")).send().await.unwrap().status(), 200);
 
