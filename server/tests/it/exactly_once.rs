@@ -25,7 +25,7 @@ const CUSTOMERS: usize = 150;
 const KILLS: usize = 5;
 
 /// A zone where it is now about noon, so quiet hours never hold the test.
-fn noon_zone(now: UtcMillis) -> String {
+pub(crate) fn noon_zone(now: UtcMillis) -> String {
     let utc_hour = (now.0 / 3_600_000).rem_euclid(24);
     match 12 - utc_hour {
         0 => "UTC".to_string(),
@@ -101,7 +101,7 @@ fn serve(database_url: &str, smtp_url: &str, dir: &std::path::Path) -> Child {
 }
 
 /// Message-ID → how many times the sink received it.
-fn received(sink: &SmtpSink) -> BTreeMap<String, usize> {
+pub(crate) fn received(sink: &SmtpSink) -> BTreeMap<String, usize> {
     let mut ids = BTreeMap::new();
     for raw in sink.messages() {
         let id = raw

@@ -24,6 +24,7 @@ mod portal_access;
 mod promises;
 mod rate_limits;
 mod repository;
+mod scale_out;
 mod secrets;
 mod security;
 mod sessions;
