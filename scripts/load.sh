@@ -53,7 +53,8 @@ CSV="$WORK/load.csv"
 {
   echo "customer_ref,customer_name,customer_email,customer_time_zone,invoice_ref,invoice_number,currency,amount,tax,issued_on,due_on,status,memo"
   for i in $(seq -w 1 50); do
-    echo "LOAD-1,Lena Load,load@example.com,Europe/Berlin,L-$i,LOAD-$i,USD,$((100 + 10#$i)).50,,2026-01-$((10#$i % 28 + 1)),2026-12-$((10#$i % 28 + 1)),open,"
+    day=$(printf '%02d' $((10#$i % 28 + 1)))
+    echo "LOAD-1,Lena Load,load@example.com,Europe/Berlin,L-$i,LOAD-$i,USD,$((100 + 10#$i)).50,,2026-10-$day,2026-11-$day,open,"
   done
 } > "$CSV"
 

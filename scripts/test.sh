@@ -33,6 +33,9 @@ scripts/e2e.sh 2>&1 | tee "$LOGS/e2e.log"
 e2e_status=${PIPESTATUS[0]}
 set -e
 
+# The client's weight, as the browser tests measured it.
+grep -o '# figure .*' "$LOGS/e2e.log" || true
+
 step "REST API against its OpenAPI document (schemathesis)"
 set +e
 scripts/api-schemathesis.sh > "$LOGS/api.log" 2>&1

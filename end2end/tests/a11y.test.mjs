@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, SHOTS, launch, watchProblems, assertAccessible, signIn, newestEmail, unfold } from './helpers.mjs';
+import { BASE, SHOTS, launch, watchProblems, assertAccessible, signIn, newestEmail, unfold, addSandboxCard } from './helpers.mjs';
 
 // Full URLs of access links (scripts/e2e.sh makes them with `settle link`).
 const TOUR_LINK = process.env.E2E_TOUR_LINK; // Emily: open invoices and a card
@@ -48,13 +48,6 @@ async function check(page, label, requested) {
     const route = path && routeOf(path);
     if (route) checked.add(route);
   }
-}
-
-async function addSandboxCard(page, number) {
-  await page.getByLabel('Card number').fill(number);
-  await page.getByLabel('Expiry (MM / YY)').fill('12 / 34');
-  await page.getByLabel('Security code').fill('123');
-  await Promise.all([page.waitForURL(/card_added=1/), page.getByRole('button', { name: 'Save card' }).click()]);
 }
 
 test('every page of the portal and the console passes axe', async () => {

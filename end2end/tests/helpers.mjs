@@ -83,3 +83,11 @@ export async function newestEmail(since, match) {
 export function unfold(mail) {
   return mail.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
 }
+
+/** Fills the sandbox's card page (test mode) and saves the card. */
+export async function addSandboxCard(page, number) {
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Expiry (MM / YY)').fill('12 / 34');
+  await page.getByLabel('Security code').fill('123');
+  await Promise.all([page.waitForURL(/card_added=1/), page.getByRole('button', { name: 'Save card' }).click()]);
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { SHOTS, launch, watchProblems, assertAccessible, cents, signIn } from './helpers.mjs';
+import { SHOTS, launch, watchProblems, assertAccessible, cents, signIn, addSandboxCard } from './helpers.mjs';
 
 const EXPIRED_CARD_LINK = process.env.E2E_PAY_LINK; // Marcus: autopay, expired card
 const DECLINE_LINK = process.env.E2E_DECLINE_LINK; // Hannah: a saved card, two open invoices
@@ -17,13 +17,6 @@ before(async () => {
   browser = await launch();
 });
 after(async () => { await browser?.close(); });
-
-async function addSandboxCard(page, number) {
-  await page.getByLabel('Card number').fill(number);
-  await page.getByLabel('Expiry (MM / YY)').fill('12 / 34');
-  await page.getByLabel('Security code').fill('123');
-  await Promise.all([page.waitForURL(/card_added=1/), page.getByRole('button', { name: 'Save card' }).click()]);
-}
 
 test('expired card: add a new card, pay all open invoices, see the receipt', async () => {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });

@@ -12,10 +12,9 @@
 use crate::common::smtp::SmtpSink;
 use crate::common::*;
 use app::server::ids::MerchantId;
-use app::server::repo::invoices::{self, InvoiceStatus, NewInvoice, NewInvoiceLine};
+use app::server::repo::invoices;
 use app::server::repo::{customers, merchants};
 use app::server::{Db, UtcMillis};
-use app::types::Currency;
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
@@ -36,48 +35,13 @@ pub(crate) fn noon_zone(now: UtcMillis) -> String {
 }
 
 async fn seed(db: &Db, now: UtcMillis) -> MerchantId {
-    let merchant = merchants::NewMerchant {
-        slug: "once".into(),
-        name: "Once Ltd".into(),
-        display_name: "Once Ltd".into(),
-        logo_url: None,
-        primary_color: "#1f4e8c".into(),
-        accent_color: "#b4451f".into(),
-        support_email: None,
-        support_phone: None,
-        email_footer: None,
-        default_currency: Currency::USD,
-        time_zone: "UTC".into(),
-        access_link_ttl_days: 14,
-    };
-    let mid = merchants::insert(db.pool(), &merchant, now).await.unwrap();
+    let mid = merchants::insert(db.pool(), &new_merchant("once", "Once Ltd", "UTC"), now).await.unwrap();
     let zone = noon_zone(now);
     let mut conn = db.pool().acquire().await.unwrap();
     for i in 0..CUSTOMERS {
-        let c = customers::NewCustomer {
-            external_ref: None,
-            name: format!("Customer {i}"),
-            email: format!("c{i}@example.com"),
-            phone: None,
-            time_zone: zone.clone(),
-            locale: "en-US".into(),
-            autopay_enabled: false,
-        };
-        let cid = customers::insert(&mut *conn, &mid, &c, now).await.unwrap();
+        let cid = customers::insert(&mut *conn, &mid, &numbered_customer(i, &zone, false), now).await.unwrap();
         // Two days overdue: the +1 reminder is due now, one per customer.
-        let inv = NewInvoice {
-            number: format!("EO-{i}"),
-            currency: Currency::USD,
-            lines: vec![NewInvoiceLine { description: "Service".into(), quantity: 1, unit_minor: 10_000 + i as i64 }],
-            tax_minor: 0,
-            amount_paid_minor: 0,
-            status: InvoiceStatus::Open,
-            issued_at: now.plus_days(-32),
-            due_at: now.plus_days(-2),
-            paid_at: None,
-            voided_at: None,
-            memo: None,
-        };
+        let inv = open_invoice(format!("EO-{i}"), 10_000 + i as i64, now.plus_days(-2));
         invoices::insert(&mut conn, &mid, &cid, &inv, now).await.unwrap();
     }
     mid

@@ -11,10 +11,9 @@ use crate::common::stripe::{localstripe, stripe_get, stripe_post, PUBLISHABLE_KE
 use crate::common::*;
 use crate::exactly_once::{noon_zone, received};
 use app::server::ids::{new_id_body, MerchantId};
-use app::server::repo::invoices::{self, InvoiceStatus, NewInvoice, NewInvoiceLine};
+use app::server::repo::invoices;
 use app::server::repo::{customers, merchants};
 use app::server::{portal, Db, UtcMillis};
-use app::types::Currency;
 use rand::Rng;
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
@@ -31,21 +30,7 @@ struct Seeded {
 }
 
 async fn seed(db: &Db, now: UtcMillis) -> Seeded {
-    let new = merchants::NewMerchant {
-        slug: "scale".into(),
-        name: "Scale Ltd".into(),
-        display_name: "Scale Ltd".into(),
-        logo_url: None,
-        primary_color: "#1f4e8c".into(),
-        accent_color: "#b4451f".into(),
-        support_email: None,
-        support_phone: None,
-        email_footer: None,
-        default_currency: Currency::USD,
-        time_zone: "UTC".into(),
-        access_link_ttl_days: 14,
-    };
-    let mid: MerchantId = merchants::insert(db.pool(), &new, now).await.unwrap();
+    let mid: MerchantId = merchants::insert(db.pool(), &new_merchant("scale", "Scale Ltd", "UTC"), now).await.unwrap();
     sqlx::query("UPDATE merchants SET gateway = 'stripe' WHERE id = $1")
         .bind(mid.as_str())
         .execute(db.pool())
@@ -55,15 +40,7 @@ async fn seed(db: &Db, now: UtcMillis) -> Seeded {
     let mut stripe_customers = Vec::new();
     for i in 0..AUTOPAY + REMINDED {
         let autopay = i < AUTOPAY;
-        let c = customers::NewCustomer {
-            external_ref: None,
-            name: format!("Customer {i}"),
-            email: format!("c{i}@example.com"),
-            phone: None,
-            time_zone: zone.clone(),
-            locale: "en-US".into(),
-            autopay_enabled: autopay,
-        };
+        let c = numbered_customer(i, &zone, autopay);
         let cid = customers::insert(db.pool(), &mid, &c, now).await.unwrap();
         if autopay {
             // The card lives at Stripe; we keep its reference only.
@@ -119,19 +96,7 @@ async fn seed(db: &Db, now: UtcMillis) -> Seeded {
         // Autopay: due an hour ago (charged now). Others: two days overdue
         // (the +1 reminder is due now).
         let due_at = if autopay { now.plus_millis(-3_600_000) } else { now.plus_days(-2) };
-        let inv = NewInvoice {
-            number: format!("SO-{i}"),
-            currency: Currency::USD,
-            lines: vec![NewInvoiceLine { description: "Service".into(), quantity: 1, unit_minor: 10_000 + i as i64 }],
-            tax_minor: 0,
-            amount_paid_minor: 0,
-            status: InvoiceStatus::Open,
-            issued_at: due_at.plus_days(-30),
-            due_at,
-            paid_at: None,
-            voided_at: None,
-            memo: None,
-        };
+        let inv = open_invoice(format!("SO-{i}"), 10_000 + i as i64, due_at);
         let mut conn = db.pool().acquire().await.unwrap();
         invoices::insert(&mut conn, &mid, &cid, &inv, now).await.unwrap();
     }

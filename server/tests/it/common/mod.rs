@@ -190,6 +190,54 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     Some(TestApp { base, db, state, clock, backend, _dir: dir, shutdown: Some(tx), pg_cleanup })
 }
 
+/// A merchant as the tests make them: USD, links valid 14 days.
+pub fn new_merchant(slug: &str, name: &str, zone: &str) -> merchants::NewMerchant {
+    merchants::NewMerchant {
+        slug: slug.into(),
+        name: name.into(),
+        display_name: name.into(),
+        logo_url: None,
+        primary_color: "#1f4e8c".into(),
+        accent_color: "#b4451f".into(),
+        support_email: Some(format!("billing@{slug}.example")),
+        support_phone: None,
+        email_footer: None,
+        default_currency: Currency::USD,
+        time_zone: zone.into(),
+        access_link_ttl_days: 14,
+    }
+}
+
+/// Customer number `i` (`c{i}@example.com`) in `zone`.
+pub fn numbered_customer(i: usize, zone: &str, autopay: bool) -> customers::NewCustomer {
+    customers::NewCustomer {
+        external_ref: None,
+        name: format!("Customer {i}"),
+        email: format!("c{i}@example.com"),
+        phone: None,
+        time_zone: zone.into(),
+        locale: "en-US".into(),
+        autopay_enabled: autopay,
+    }
+}
+
+/// An open one-line USD invoice, issued 30 days before it is due.
+pub fn open_invoice(number: String, amount_minor: i64, due_at: UtcMillis) -> NewInvoice {
+    NewInvoice {
+        number,
+        currency: Currency::USD,
+        lines: vec![NewInvoiceLine { description: "Service".into(), quantity: 1, unit_minor: amount_minor }],
+        tax_minor: 0,
+        amount_paid_minor: 0,
+        status: InvoiceStatus::Open,
+        issued_at: due_at.plus_days(-30),
+        due_at,
+        paid_at: None,
+        voided_at: None,
+        memo: None,
+    }
+}
+
 /// A browser stand-in: keeps cookies, does not follow redirects (tests
 /// assert on them).
 pub fn browser() -> reqwest::Client {
@@ -221,26 +269,9 @@ impl TestApp {
     }
 
     pub async fn merchant(&self, slug: &str, name: &str) -> merchants::MerchantRow {
-        merchants::insert(
-            self.db.pool(),
-            &merchants::NewMerchant {
-                slug: slug.into(),
-                name: name.into(),
-                display_name: name.into(),
-                logo_url: None,
-                primary_color: "#1f4e8c".into(),
-                accent_color: "#b4451f".into(),
-                support_email: Some(format!("billing@{slug}.example")),
-                support_phone: None,
-                email_footer: None,
-                default_currency: Currency::USD,
-                time_zone: "America/Chicago".into(),
-                access_link_ttl_days: 14,
-            },
-            self.clock.now(),
-        )
-        .await
-        .expect("insert merchant");
+        merchants::insert(self.db.pool(), &new_merchant(slug, name, "America/Chicago"), self.clock.now())
+            .await
+            .expect("insert merchant");
         merchants::find_by_slug(self.db.pool(), slug).await.unwrap().unwrap()
     }
 
