@@ -21,6 +21,9 @@ DIR=$(mktemp -d); PORT=$(free_port); PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$DIR"' EXIT
 unset DATABASE_URL
 export SETTLE_DATA_DIR="$DIR" SETTLE_LISTEN="127.0.0.1:$PORT" SETTLE_BASE_URL="http://127.0.0.1:$PORT" SETTLE_LOG=warn
+# A thousand requests in seconds: past the default per-key limit, which
+# would answer most of them 429 (the integration tests cover the limit).
+export SETTLE_API_REQUESTS_PER_MINUTE=1000000
 target/debug/settle demo > /dev/null
 KEY=$(target/debug/settle api-key --merchant acme --name schemathesis)
 target/debug/settle serve > "$LOGS/schemathesis-server.log" 2>&1 &

@@ -29,6 +29,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("SETTLE_TWILIO_FROM", "twilio_from"),
     ("SETTLE_TWILIO_API_BASE", "twilio_api_base"),
     ("SETTLE_TRUSTED_PROXIES", "trusted_proxies"),
+    ("SETTLE_API_REQUESTS_PER_MINUTE", "api_requests_per_minute"),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +66,8 @@ pub struct Config {
     /// them, the client's address is read from `X-Forwarded-For` (rate
     /// limits and the audit log are per client, not per proxy).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// REST API requests each key may make per minute before 429.
+    pub api_requests_per_minute: u32,
 }
 
 #[derive(Clone, PartialEq)]
@@ -129,6 +132,7 @@ struct FileSettings {
     twilio_from: Option<String>,
     twilio_api_base: Option<String>,
     trusted_proxies: Option<String>,
+    api_requests_per_minute: Option<toml::Value>,
 }
 
 impl FileSettings {
@@ -154,6 +158,7 @@ impl FileSettings {
             "twilio_from" => self.twilio_from.clone(),
             "twilio_api_base" => self.twilio_api_base.clone(),
             "trusted_proxies" => self.trusted_proxies.clone(),
+            "api_requests_per_minute" => self.api_requests_per_minute.as_ref().map(toml_text),
             _ => None,
         }
     }
@@ -392,7 +397,16 @@ impl Config {
             None => Vec::new(),
         };
 
+        let api_requests_per_minute = match raw("SETTLE_API_REQUESTS_PER_MINUTE") {
+            Some(r) => match r.value.trim().parse::<u32>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => n,
+                _ => return Err(invalid(&r, "expected a whole number from 1 to 1000000")),
+            },
+            None => 600,
+        };
+
         Ok(Config {
+            api_requests_per_minute,
             trusted_proxies,
             twilio,
             dunning,
@@ -420,8 +434,11 @@ impl Config {
     pub fn database_url_redacted(&self) -> String {
         match url::Url::parse(&self.database_url) {
             Ok(mut u) if u.password().is_some() => {
+                let password = u.password().unwrap_or_default().to_string();
                 let _ = u.set_password(Some("***"));
-                u.to_string()
+                // The same text elsewhere in a mistyped URL is hidden too
+                // (found by the fuzz target: a path repeating the password).
+                u.to_string().replace(&password, "***")
             }
             _ => self.database_url.clone(),
         }
@@ -580,6 +597,16 @@ mod tests {
         let t = c.twilio.expect("configured");
         assert_eq!(t.api_base.as_str(), "https://api.twilio.com/");
         assert!(!format!("{t:?}").contains(token));
+    }
+
+    #[test]
+    fn the_redacted_database_url_never_shows_the_password() {
+        let c =
+            Config::from_sources(&env(&[("SETTLE_DATABASE_URL", "postgres://u:hunter2secret@db/x")]), None).unwrap();
+        assert_eq!(c.database_url_redacted(), "postgres://u:***@db/x");
+        let typo = "postgres://u:hunter2secret@db//x:hunter2secret@db2/y";
+        let c = Config::from_sources(&env(&[("SETTLE_DATABASE_URL", typo)]), None).unwrap();
+        assert!(!c.database_url_redacted().contains("hunter2secret"), "{}", c.database_url_redacted());
     }
 
     #[test]

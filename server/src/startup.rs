@@ -122,20 +122,23 @@ impl Application {
         };
         let router = routes::app_router(
             state.clone(),
-            OriginPolicy::new(&config.base_url),
-            CookiePolicy { https: config.is_https() },
-            crate::routes::dev_outbox::OutboxViewer(config.smtp_url.is_none()),
-            SmsInbound(config.twilio.as_ref().map(|t| {
-                Arc::new(InboundSettings {
-                    auth_token: t.auth_token.clone(),
-                    url: format!(
-                        "{}{}",
-                        config.base_url.as_str().trim_end_matches('/'),
-                        crate::routes::sms_webhook::PATH
-                    ),
-                })
-            })),
-            crate::client_ip::TrustedProxies(Arc::new(config.trusted_proxies.clone())),
+            routes::RouterSettings {
+                origin_policy: OriginPolicy::new(&config.base_url),
+                cookies: CookiePolicy { https: config.is_https() },
+                outbox_viewer: crate::routes::dev_outbox::OutboxViewer(config.smtp_url.is_none()),
+                sms_inbound: SmsInbound(config.twilio.as_ref().map(|t| {
+                    Arc::new(InboundSettings {
+                        auth_token: t.auth_token.clone(),
+                        url: format!(
+                            "{}{}",
+                            config.base_url.as_str().trim_end_matches('/'),
+                            crate::routes::sms_webhook::PATH
+                        ),
+                    })
+                })),
+                proxies: crate::client_ip::TrustedProxies(Arc::new(config.trusted_proxies.clone())),
+                api_key_limit: crate::throttle::ApiKeyLimit::per_minute(config.api_requests_per_minute),
+            },
         );
         Ok(Application { listener, addr, state, router, mailer, sms, dunning: config.dunning })
     }

@@ -2,7 +2,7 @@
 //! within the limits per key and, for keys that aren't valid, per IP.
 
 use super::error::ApiError;
-use crate::throttle::{BAD_API_KEYS_PER_IP, REQUESTS_PER_API_KEY};
+use crate::throttle::{ApiKeyLimit, BAD_API_KEYS_PER_IP};
 use app::server::console::api_keys;
 use app::server::repo::merchants::MerchantRow;
 use app::server::AppState;
@@ -61,7 +61,8 @@ impl FromRequestParts<AppState> for ApiMerchant {
             }
             return Err(ApiError::unauthorized().into_response());
         };
-        if let Err(wait) = REQUESTS_PER_API_KEY.hit(pool, &key_id, now).await.map_err(internal)? {
+        let limit = parts.extensions.get::<ApiKeyLimit>().copied().unwrap_or(ApiKeyLimit::per_minute(600)).0;
+        if let Err(wait) = limit.hit(pool, &key_id, now).await.map_err(internal)? {
             return Err(too_many(wait));
         }
         Ok(ApiMerchant { merchant, key_id })

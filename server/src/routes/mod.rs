@@ -85,14 +85,18 @@ pub fn page_paths() -> Vec<String> {
     route_list().iter().map(|r| r.path().to_string()).collect()
 }
 
-pub fn app_router(
-    state: AppState,
-    origin_policy: OriginPolicy,
-    cookies: CookiePolicy,
-    outbox_viewer: dev_outbox::OutboxViewer,
-    sms_inbound: sms_webhook::SmsInbound,
-    proxies: crate::client_ip::TrustedProxies,
-) -> Router {
+/// What the router needs from the settings, besides the state.
+pub struct RouterSettings {
+    pub origin_policy: OriginPolicy,
+    pub cookies: CookiePolicy,
+    pub outbox_viewer: dev_outbox::OutboxViewer,
+    pub sms_inbound: sms_webhook::SmsInbound,
+    pub proxies: crate::client_ip::TrustedProxies,
+    pub api_key_limit: crate::throttle::ApiKeyLimit,
+}
+
+pub fn app_router(state: AppState, settings: RouterSettings) -> Router {
+    let RouterSettings { origin_policy, cookies, outbox_viewer, sms_inbound, proxies, api_key_limit } = settings;
     let routes = route_list();
     let own_host = url::Url::parse(&state.portal.base_url)
         .ok()
@@ -136,6 +140,7 @@ pub fn app_router(
         .layer(axum::middleware::from_fn_with_state(state, crate::throttle::secrets))
         .layer(axum::Extension(outbox_viewer))
         .layer(axum::Extension(sms_inbound))
+        .layer(axum::Extension(api_key_limit))
         .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(domains, custom_domain::map))
         .layer(axum::middleware::from_fn_with_state(Arc::new(origin_policy), origin::enforce))

@@ -176,6 +176,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         stripe_js_url: url::Url::parse("https://js.stripe.com/v3/").unwrap(),
         twilio: None,
         trusted_proxies: Vec::new(),
+        api_requests_per_minute: 600,
     };
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new(T0));
