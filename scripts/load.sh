@@ -66,7 +66,7 @@ start_settle() {
   export SETTLE_LOG=error SETTLE_DUNNING=off SETTLE_SITE_ROOT="$WORK/site" SETTLE_TRUSTED_PROXIES=127.0.0.1
   export SETTLE_DB_MAX_CONNECTIONS=16
   $BIN demo > /dev/null
-  $BIN import --merchant acme "$CSV" > /dev/null
+  $BIN import --merchant acme "$CSV" > /dev/null 2>&1
   $BIN serve > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -152,4 +152,4 @@ ulimit -n 4096 2> /dev/null || true
 COOKIES="$WORK/cookies" wrk -t2 -c1000 -d"${DURATION}s" --latency -s "$WORK/sessions.lua" "$URL" > "$WORK/sessions.txt"
 after=$(rss_kb "$SERVER_PID")
 echo "   $sessions sessions; $(rps "$WORK/sessions.txt") req/s over 1,000 connections, p99 $(pct "$WORK/sessions.txt" 99) ms ($(failures "$WORK/sessions.txt"))"
-echo "# figure 1000 sessions: RSS $before KB before, $after KB with 1,000 sessions in use ($(( (after - before) ))) KB more); $(failures "$WORK/sessions.txt")"
+echo "# figure 1000 sessions: RSS $before KB before, $after KB with 1,000 sessions in use ($((after - before)) KB more); $(failures "$WORK/sessions.txt")"
