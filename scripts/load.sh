@@ -50,13 +50,7 @@ failures() {
 
 # 50 open invoices for one customer, as a CSV import.
 CSV="$WORK/load.csv"
-{
-  echo "customer_ref,customer_name,customer_email,customer_time_zone,invoice_ref,invoice_number,currency,amount,tax,issued_on,due_on,status,memo"
-  for i in $(seq -w 1 50); do
-    day=$(printf '%02d' $((10#$i % 28 + 1)))
-    echo "LOAD-1,Lena Load,load@example.com,Europe/Berlin,L-$i,LOAD-$i,USD,$((100 + 10#$i)).50,,2026-10-$day,2026-11-$day,open,"
-  done
-} > "$CSV"
+scripts/open-invoices-csv.sh 50 > "$CSV"
 
 # Starts a demo server on $1 (database URL); sets URL and SERVER_PID.
 start_settle() {

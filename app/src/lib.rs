@@ -18,10 +18,14 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Third-party scripts that add to the page (Stripe.js's dialogs) wait
-    // for this mark, so they never change the DOM while it is hydrated.
-    if let Some(body) = leptos::prelude::document().body() {
+    // Pages are lazily loaded chunks (see `app`), so hydration waits for the
+    // current page's chunk before it walks the server's HTML.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else { return };
+        let owner = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
+        owner.forget();
+        // Third-party scripts that add to the page (Stripe.js's dialogs) wait
+        // for this mark, so they never change the DOM while it is hydrated.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

@@ -93,11 +93,10 @@ fn Account(view: AccountView) -> impl IntoView {
         rows.into_iter()
             .map(move |inv| {
                 let status = inv.status_text();
-                let pick = format!("pay-{}", inv.id);
                 view! {
                     <tr data-invoice=inv.number.clone()>
                         <td class="pick">
-                            <input type="checkbox" id=pick.clone() name="invoice" value=inv.id.clone() checked=true
+                            <input type="checkbox" name="invoice" value=inv.id.clone() checked=true
                                 aria-label=format!("Pay {}", inv.number)/>
                         </td>
                         <th scope="row"><a href=format!("{invoice_base}/{}", inv.id)>{inv.number.clone()}</a></th>
@@ -282,7 +281,6 @@ mod tests {
             due_on: due.into(),
             issued_on_display: String::new(),
             due_on_display: String::new(),
-            total: Money::new(minor, Currency::USD),
             amount_due: Money::new(minor, Currency::USD),
             days_overdue: 0,
             status: InvoiceStatusLabel::Overdue,

@@ -161,7 +161,6 @@ pub async fn account_view(
             due_on: due.to_string(),
             issued_on_display: human_date(issued, &customer.locale),
             due_on_display: human_date(due, &customer.locale),
-            total: Money::new(row.total_minor, currency),
             amount_due: Money::new(row.amount_due_minor(), currency),
             days_overdue,
             status,
