@@ -2,6 +2,7 @@
 //! (health, access-link sign-in), middleware, and the CLI's commands.
 
 pub mod api;
+pub mod asset_compression;
 pub mod client_ip;
 pub mod config;
 pub mod delivery;

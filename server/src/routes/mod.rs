@@ -148,6 +148,7 @@ pub fn app_router(state: AppState, settings: RouterSettings) -> Router {
             crate::security_headers::Transport { https: cookies.https },
             crate::security_headers::add,
         ))
+        .layer(crate::asset_compression::layer())
         // Outside everything that reads the client's address.
         .layer(axum::middleware::from_fn_with_state(proxies, crate::client_ip::resolve))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -5,6 +5,7 @@
 mod common;
 
 mod api;
+mod asset_compression;
 mod autopay;
 mod branding;
 mod config_rejected;
