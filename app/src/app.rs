@@ -38,15 +38,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The wasm bundle is split in two lazily loaded halves (`cargo leptos build
-/// --split`): the customer portal and the merchant console (with setup and
-/// the site's home page). A customer opening their account fetches the
-/// router and the portal's code, never the console's.
+/// The wasm bundle is split into lazily loaded areas (`cargo leptos build
+/// --split`), declared below: three for the customer portal (the way in,
+/// the account pages, the paying pages) and one for the merchant console
+/// (with setup and the site's home page). A customer opening their account
+/// fetches the router and the account area, never the console's code.
 ///
-/// One split point per half, not per page: wasm-split makes a module for
+/// One split point per area, not per page: wasm-split makes a module for
 /// every distinct set of split points that share a function, and per-page
 /// points gave the account page 163 modules to fetch (and as many preload
-/// links in its HTML).
+/// links in its HTML); four areas give it 9.
 macro_rules! lazy_area {
     ($(#[$doc:meta])* $view_fn:ident / $preload_fn:ident, $pages:ident { $($route:ident => $page:ident),* $(,)? }) => {
         $(#[$doc])*
@@ -56,7 +57,7 @@ macro_rules! lazy_area {
             $($route),*
         }
 
-        /// Renders one page of this half; its code is a lazily loaded chunk.
+        /// Renders one page of this area; its code is a lazily loaded chunk.
         #[leptos::lazy]
         fn $view_fn(page: $pages) -> AnyView {
             match page {
