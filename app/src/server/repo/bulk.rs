@@ -175,6 +175,34 @@ pub async fn update_many(
     Ok(updated)
 }
 
+/// `{select} WHERE {key} IN (…)` for many keys, a few thousand per
+/// statement: the rows for a set of ids already in hand, looked up through
+/// the key index rather than by joining again whatever produced the ids.
+pub async fn select_in<T>(
+    pool: &sqlx::AnyPool,
+    backend: crate::server::db::Backend,
+    select: &str,
+    key: &str,
+    keys: &[&str],
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut found = Vec::with_capacity(keys.len());
+    for ids in keys.chunks(MAX_BINDS) {
+        let list: Vec<String> = (1..=ids.len())
+            .map(|n| if backend == crate::server::db::Backend::Sqlite { "?".to_string() } else { format!("${n}") })
+            .collect();
+        let sql = format!("{select} WHERE {key} IN ({})", list.join(", "));
+        let mut q = sqlx::query_as::<_, T>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        found.extend(q.fetch_all(pool).await?);
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::placeholders;
