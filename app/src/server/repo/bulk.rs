@@ -188,12 +188,11 @@ pub async fn select_in<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
+    let sigil = if backend == crate::server::db::Backend::Sqlite { '?' } else { '$' };
     let mut found = Vec::with_capacity(keys.len());
     for ids in keys.chunks(MAX_BINDS) {
-        let list: Vec<String> = (1..=ids.len())
-            .map(|n| if backend == crate::server::db::Backend::Sqlite { "?".to_string() } else { format!("${n}") })
-            .collect();
-        let sql = format!("{select} WHERE {key} IN ({})", list.join(", "));
+        // One "row" of placeholders is exactly a parenthesised IN list.
+        let sql = format!("{select} WHERE {key} IN {}", placeholders(sigil, 1, ids.len()));
         let mut q = sqlx::query_as::<_, T>(&sql);
         for id in ids {
             q = q.bind(*id);
