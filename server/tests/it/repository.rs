@@ -17,6 +17,7 @@ on_both_backends!(
     money_and_time_columns_round_trip_at_full_width,
     session_store_round_trip,
     demo_seed_is_complete_and_idempotent,
+    bulk_reads_and_guarded_updates,
 );
 
 async fn migrations_are_idempotent(app: TestApp) {
@@ -251,4 +252,103 @@ async fn demo_seed_is_complete_and_idempotent(app: TestApp) {
     let html = client.get(app.url("/p/acme/account")).send().await.map(page).unwrap().await;
     assert!(html.matches("days overdue").count() >= 2, "several overdue invoices");
     assert!(html.contains("Dana Whitfield"));
+}
+
+/// The sweep's batch helpers: reads come back whole (NULLs, full-width
+/// integers, text with quotes and non-ASCII), and a guarded update changes
+/// exactly the rows still meeting the guard, all at once or (when another
+/// writer moved one) only the others, and says which.
+async fn bulk_reads_and_guarded_updates(app: TestApp) {
+    use app::server::repo::bulk::{self, Val};
+    let pool = app.db.pool();
+    sqlx::query("CREATE TABLE bulk_probe (id TEXT PRIMARY KEY, step BIGINT, note TEXT)").execute(pool).await.unwrap();
+    let rows: Vec<Vec<Val>> = (0..5)
+        .map(|n| {
+            let note = if n == 0 { None } else { Some(format!("n\"{n}\" é")) };
+            vec![Val::from(format!("p{n}")), Val::from(i64::MAX - n), Val::from(note)]
+        })
+        .collect();
+    let mut tx = app::server::db::begin_write(pool).await.unwrap();
+    bulk::insert(&mut tx, "bulk_probe", &["id", "step", "note"], &rows, "").await.unwrap();
+    tx.commit().await.unwrap();
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Probe {
+        id: String,
+        step: i64,
+        note: Option<String>,
+    }
+    let columns = ["id", "step", "note"];
+    let mut found: Vec<Probe> = bulk::select_in(
+        pool,
+        app.db.backend(),
+        &columns,
+        "SELECT id, step, note FROM bulk_probe",
+        "id",
+        &["p0", "p3", "nope"],
+    )
+    .await
+    .unwrap();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(
+        found,
+        vec![
+            Probe { id: "p0".into(), step: i64::MAX, note: None },
+            Probe { id: "p3".into(), step: i64::MAX - 3, note: Some("n\"3\" é".into()) },
+        ]
+    );
+    let none: Vec<Probe> = bulk::fetch_json(
+        pool,
+        app.db.backend(),
+        &columns,
+        "SELECT id, step, note FROM bulk_probe WHERE step < $1",
+        &[Val::from(0)],
+    )
+    .await
+    .unwrap();
+    assert!(none.is_empty());
+
+    // Every row meets the guard: all updated.
+    sqlx::query("UPDATE bulk_probe SET step = 1").execute(pool).await.unwrap();
+    let update = |keys: &[&str], read: i64, new: i64| {
+        keys.iter().map(|k| vec![Val::from(*k), Val::from(read), Val::from(new)]).collect::<Vec<_>>()
+    };
+    let mut tx = app::server::db::begin_write(pool).await.unwrap();
+    let mut done = bulk::update_many(
+        &mut tx,
+        "bulk_probe",
+        &["id", "read", "new"],
+        &update(&["p0", "p1"], 1, 2),
+        &[("step", "new")],
+        &[("step", "read")],
+        "",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    done.sort();
+    assert_eq!(done, ["p0", "p1"]);
+
+    // p3 was moved on by someone else: only p2 and p4 change, and only
+    // they are reported; p3 keeps the other writer's value.
+    sqlx::query("UPDATE bulk_probe SET step = 7 WHERE id = 'p3'").execute(pool).await.unwrap();
+    let mut tx = app::server::db::begin_write(pool).await.unwrap();
+    let mut done = bulk::update_many(
+        &mut tx,
+        "bulk_probe",
+        &["id", "read", "new"],
+        &update(&["p2", "p3", "p4"], 1, 2),
+        &[("step", "new")],
+        &[("step", "read")],
+        "note IS NOT NULL",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    done.sort();
+    assert_eq!(done, ["p2", "p4"]);
+    let steps: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, step FROM bulk_probe ORDER BY id").fetch_all(pool).await.unwrap();
+    let steps: Vec<i64> = steps.into_iter().map(|(_, s)| s).collect();
+    assert_eq!(steps, [2, 2, 2, 7, 2]);
 }

@@ -53,13 +53,17 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     // The due invoices, then their customers: one row per customer rather
     // than its fields repeated on every invoice row.
     let due = "i.status = 'open' AND i.dunning_next_at <= $1 AND i.total_minor > i.amount_paid_minor";
-    let invoices: Vec<DueInvoice> = sqlx::query_as(&format!(
-        "SELECT i.id, i.merchant_id, i.customer_id, i.number, i.currency, i.total_minor - i.amount_paid_minor AS owed, \
-         i.due_at, i.dunning_step FROM invoices i WHERE {due} ORDER BY i.dunning_next_at LIMIT $2"
-    ))
-    .bind(now.0)
-    .bind(limit)
-    .fetch_all(pool)
+    let invoices: Vec<DueInvoice> = bulk::fetch_json(
+        pool,
+        state.db.backend(),
+        DueInvoice::COLUMNS,
+        &format!(
+            "SELECT i.id, i.merchant_id, i.customer_id, i.number, i.currency, \
+             i.total_minor - i.amount_paid_minor AS owed, i.due_at, i.dunning_step FROM invoices i \
+             WHERE {due} ORDER BY i.dunning_next_at LIMIT $2"
+        ),
+        &[Val::from(now.0), Val::from(limit)],
+    )
     .await?;
     if invoices.is_empty() {
         return Ok(report);
@@ -69,6 +73,7 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     let customers: HashMap<String, DueCustomer> = bulk::select_in::<DueCustomer>(
         pool,
         state.db.backend(),
+        DueCustomer::COLUMNS,
         "SELECT c.id, c.merchant_id, c.name, c.email, c.time_zone, c.locale, c.status, c.autopay_enabled, \
          c.email_opt_out, c.sms_opt_out, c.sms_number, c.dunning_paused_at FROM customers c",
         "c.id",
@@ -133,7 +138,7 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
 const WRITE_CHUNK: usize = 2_000;
 
 /// An invoice whose next step has come.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, serde::Deserialize)]
 struct DueInvoice {
     id: String,
     merchant_id: String,
@@ -146,7 +151,7 @@ struct DueInvoice {
 }
 
 /// The customer of due invoices: how to reach them and in which zone.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, serde::Deserialize)]
 struct DueCustomer {
     id: String,
     merchant_id: String,
@@ -160,6 +165,29 @@ struct DueCustomer {
     sms_opt_out: i64,
     sms_number: Option<String>,
     dunning_paused_at: Option<i64>,
+}
+
+impl DueInvoice {
+    /// The fields, in order, as `bulk::fetch_json` reads them.
+    const COLUMNS: &'static [&'static str] =
+        &["id", "merchant_id", "customer_id", "number", "currency", "owed", "due_at", "dunning_step"];
+}
+
+impl DueCustomer {
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "merchant_id",
+        "name",
+        "email",
+        "time_zone",
+        "locale",
+        "status",
+        "autopay_enabled",
+        "email_opt_out",
+        "sms_opt_out",
+        "sms_number",
+        "dunning_paused_at",
+    ];
 }
 
 /// One customer's due invoices, with their merchant and its policy.

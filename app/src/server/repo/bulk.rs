@@ -1,6 +1,17 @@
-//! Set-based writes for the engine's batches: many rows per statement, in
-//! chunks that stay well under both backends' limit on bound values.
+//! Set-based reads and writes for the engine's batches: many rows per
+//! statement.
+//!
+//! Reads come back as one JSON array: SQLite's driver moves every result
+//! row through a worker thread, several microseconds a row, while SQLite
+//! itself reads it in a fraction of that (the sweep's 60,000 due invoices:
+//! 20 ms in SQLite, 470 ms through the driver as rows, 50 ms as one JSON
+//! array). On SQLite a key list also goes in as one JSON text expanded by
+//! `json_each`. Inserts bind their values, in chunks under both backends'
+//! limit on bound values: expanding rows from JSON in SQLite measured
+//! slower than binding them.
 
+use crate::server::db::Backend;
+use serde::de::DeserializeOwned;
 use sqlx::{Any, Transaction};
 
 /// One bound value; every column is BIGINT or TEXT on both backends.
@@ -45,10 +56,52 @@ impl From<Option<String>> for Val {
 const MAX_BINDS: usize = 2_000;
 
 fn sigil(tx: &mut Transaction<'static, Any>) -> char {
-    if tx.backend_name().eq_ignore_ascii_case("sqlite") {
+    if is_sqlite(tx) {
         '?'
     } else {
         '$'
+    }
+}
+
+fn is_sqlite(tx: &mut Transaction<'static, Any>) -> bool {
+    tx.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// Rows of a query as `T`s, read as one JSON array of arrays (`T` derives
+/// `Deserialize`, its fields in the order of `columns`): one row crosses
+/// the driver however many the query yields. `query` is a complete SELECT
+/// whose output columns are named `columns`; `binds` fill its `$1`, `$2`…
+pub async fn fetch_json<T: DeserializeOwned>(
+    pool: &sqlx::AnyPool,
+    backend: Backend,
+    columns: &[&str],
+    query: &str,
+    binds: &[Val],
+) -> Result<Vec<T>, sqlx::Error> {
+    let cells: Vec<String> = columns.iter().map(|c| format!("q.{c}")).collect();
+    let sql = match backend {
+        Backend::Sqlite => format!("SELECT json_group_array(json_array({})) FROM ({query}) q", cells.join(", ")),
+        Backend::Postgres => format!(
+            "SELECT CAST(COALESCE(json_agg(json_build_array({})), '[]') AS TEXT) FROM ({query}) q",
+            cells.join(", ")
+        ),
+    };
+    let mut q = sqlx::query(&sql);
+    for v in binds {
+        q = bind_val(q, v);
+    }
+    use sqlx::Row;
+    let json: String = q.fetch_one(pool).await?.try_get(0)?;
+    serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn bind_val<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    v: &'q Val,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    match v {
+        Val::Int(v) => q.bind(*v),
+        Val::Text(v) => q.bind(v.as_deref()),
     }
 }
 
@@ -56,13 +109,8 @@ fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     rows: &'q [Vec<Val>],
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    for row in rows {
-        for v in row {
-            q = match v {
-                Val::Int(v) => q.bind(*v),
-                Val::Text(v) => q.bind(v.as_deref()),
-            };
-        }
+    for v in rows.iter().flatten() {
+        q = bind_val(q, v);
     }
     q
 }
@@ -94,6 +142,9 @@ pub async fn insert(
     tail: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut returned = Vec::new();
+    if rows.is_empty() {
+        return Ok(returned);
+    }
     let sigil = sigil(tx);
     let per_statement = (MAX_BINDS / columns.len().max(1)).max(1);
     for chunk in rows.chunks(per_statement) {
@@ -147,6 +198,9 @@ pub async fn update_many(
             None => groups.push((values, vec![k.clone()])),
         }
     }
+    if is_sqlite(tx) {
+        return update_groups_sqlite(tx, table, key, &groups, set, guard, filter, &column_of).await;
+    }
     // Bound in order: the set values, the guard values, the keys.
     let mark = |n: usize| if sigil == '?' { "?".to_string() } else { format!("${n}") };
     let assignments: Vec<String> = set.iter().enumerate().map(|(i, (t, _))| format!("{t} = {}", mark(i + 1))).collect();
@@ -175,29 +229,93 @@ pub async fn update_many(
     Ok(updated)
 }
 
-/// `{select} WHERE {key} IN (…)` for many keys, a few thousand per
-/// statement: the rows for a set of ids already in hand, looked up through
-/// the key index rather than by joining again whatever produced the ids.
-pub async fn select_in<T>(
+/// SQLite's side of `update_many`, the keys as one JSON array: per group,
+/// the update, and when it changed fewer rows than keys, the keys of the
+/// rows that meet the guard read as one JSON array and exactly those rows
+/// updated. Within one transaction nothing can change in between: SQLite
+/// has one writer, and a transaction whose snapshot went stale fails to
+/// write rather than writing over it.
+#[allow(clippy::too_many_arguments)]
+async fn update_groups_sqlite(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    key: &str,
+    groups: &[(Vec<Val>, Vec<String>)],
+    set: &[(&str, &str)],
+    guard: &[(&str, &str)],
+    filter: &str,
+    column_of: &(dyn Fn(&str) -> usize + Sync),
+) -> Result<Vec<String>, sqlx::Error> {
+    let assignments: Vec<String> = set.iter().map(|(t, _)| format!("{t} = ?")).collect();
+    let mut conditions: Vec<String> = guard.iter().map(|(t, _)| format!("{t} = ?")).collect();
+    if !filter.is_empty() {
+        conditions.push(filter.to_string());
+    }
+    conditions.push(format!("{key} IN (SELECT value FROM json_each(?))"));
+    let conditions = conditions.join(" AND ");
+    let mut updated = Vec::new();
+    for (values, keys) in groups {
+        let value_of = |column: &str| &values[column_of(column) - 2];
+        let update = format!("UPDATE {table} SET {} WHERE {conditions}", assignments.join(", "));
+        let run_update = |list: String| {
+            let mut q = sqlx::query(&update);
+            for (_, c) in set.iter().chain(guard) {
+                q = bind_val(q, value_of(c));
+            }
+            q.bind(list)
+        };
+        // Usually every row still meets the guard, and the count says so
+        // (the keys are distinct); only when some don't is the update undone
+        // and the ones that do read first.
+        sqlx::query("SAVEPOINT bulk_update").execute(&mut **tx).await?;
+        let list = serde_json::Value::from(keys.clone()).to_string();
+        if run_update(list.clone()).execute(&mut **tx).await?.rows_affected() == keys.len() as u64 {
+            sqlx::query("RELEASE bulk_update").execute(&mut **tx).await?;
+            updated.extend(keys.iter().cloned());
+            continue;
+        }
+        sqlx::query("ROLLBACK TO bulk_update").execute(&mut **tx).await?;
+        sqlx::query("RELEASE bulk_update").execute(&mut **tx).await?;
+        let select = format!("SELECT json_group_array({key}) FROM {table} WHERE {conditions}");
+        let mut q = sqlx::query(&select);
+        for (_, c) in guard {
+            q = bind_val(q, value_of(c));
+        }
+        use sqlx::Row;
+        let matching: String = q.bind(list).fetch_one(&mut **tx).await?.try_get(0)?;
+        let found: Vec<String> = serde_json::from_str(&matching).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        if !found.is_empty() {
+            run_update(matching).execute(&mut **tx).await?;
+            updated.extend(found);
+        }
+    }
+    Ok(updated)
+}
+
+/// `{select} WHERE {key} IN (…)` for many keys, as `T`s (see `fetch_json`
+/// for `columns`): the rows for a set of ids already in hand, looked up
+/// through the key index rather than by joining again whatever produced
+/// the ids. SQLite takes the keys as one JSON array; PostgreSQL a few
+/// thousand bound values per statement.
+pub async fn select_in<T: DeserializeOwned>(
     pool: &sqlx::AnyPool,
-    backend: crate::server::db::Backend,
+    backend: Backend,
+    columns: &[&str],
     select: &str,
     key: &str,
     keys: &[&str],
-) -> Result<Vec<T>, sqlx::Error>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-{
-    let sigil = if backend == crate::server::db::Backend::Sqlite { '?' } else { '$' };
+) -> Result<Vec<T>, sqlx::Error> {
+    if backend == Backend::Sqlite {
+        let sql = format!("{select} WHERE {key} IN (SELECT value FROM json_each($1))");
+        let list = serde_json::Value::from(keys.to_vec()).to_string();
+        return fetch_json(pool, backend, columns, &sql, &[Val::from(list)]).await;
+    }
     let mut found = Vec::with_capacity(keys.len());
     for ids in keys.chunks(MAX_BINDS) {
         // One "row" of placeholders is exactly a parenthesised IN list.
-        let sql = format!("{select} WHERE {key} IN {}", placeholders(sigil, 1, ids.len()));
-        let mut q = sqlx::query_as::<_, T>(&sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        found.extend(q.fetch_all(pool).await?);
+        let sql = format!("{select} WHERE {key} IN {}", placeholders('$', 1, ids.len()));
+        let binds: Vec<Val> = ids.iter().map(|id| Val::from(*id)).collect();
+        found.extend(fetch_json::<T>(pool, backend, columns, &sql, &binds).await?);
     }
     Ok(found)
 }
