@@ -41,7 +41,8 @@ pub use super::store::policy_for;
 /// Set-based: the due invoices with their customers, the stop rules and the
 /// recent-message counts are read in a few queries; each customer's
 /// reminder is decided and rendered in memory; the effects are written in
-/// chunks, several statements per chunk whatever its size.
+/// chunks, several statements per chunk whatever its size, by a writer
+/// task while the next chunk is decided.
 pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError> {
     let mut report = SweepReport {
         scheduled: schedule_new(state, limit).await?,
@@ -97,8 +98,12 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     let mut merchants_seen: BTreeMap<String, Option<(merchants::MerchantRow, Policy, Templates)>> = BTreeMap::new();
     let mut plan = Plan::default();
     let mut memo = ScheduleMemo::default();
-    for ((merchant_id, customer_id), rows) in by_customer {
-        if !merchants_seen.contains_key(&merchant_id) {
+    // Reminders are written while the next ones are decided: rendering is
+    // CPU work here, writing mostly the database's (SQLite's worker thread,
+    // a sync at each commit), so the two overlap on separate cores. The
+    // writer takes chunks in order; a full channel makes deciding wait.
+    for merchant_id in by_customer.keys().map(|(m, _)| m) {
+        if !merchants_seen.contains_key(merchant_id) {
             let id = MerchantId::from_trusted(merchant_id.clone());
             let found = match merchants::find(pool, &id).await? {
                 Some(m) => Some((m, policy_for(pool, &id).await?, super::store::merchant_templates(pool, &id).await?)),
@@ -106,12 +111,31 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
             };
             merchants_seen.insert(merchant_id.clone(), found);
         }
+    }
+    let (chunks, writer) = spawn_writer(state.clone(), now);
+    let mut decided = Ok(());
+    for ((merchant_id, customer_id), rows) in by_customer {
         let Some((merchant, policy, templates)) = &merchants_seen[&merchant_id] else { continue };
         // The join's guarantee: an invoice's customer is the merchant's.
         let Some(customer) = customers.get(&customer_id).filter(|c| c.merchant_id == merchant_id) else { continue };
         let due = Due { merchant, policy, templates, customer, rows };
-        decide(state, due, &rules, now, &mut memo, &mut plan, &mut report)?;
+        if let Err(e) = decide(state, due, &rules, now, &mut memo, &mut plan, &mut report) {
+            decided = Err(e);
+            break;
+        }
+        if plan.outgoing.len() >= WRITE_CHUNK && chunks.send(std::mem::take(&mut plan.outgoing)).await.is_err() {
+            break; // the writer failed: its error is reported below
+        }
     }
+    if decided.is_ok() && !plan.outgoing.is_empty() {
+        let _ = chunks.send(std::mem::take(&mut plan.outgoing)).await;
+    }
+    // Whatever happened, the chunks already handed over are written (or
+    // failed) before the sweep returns: none is left writing behind it.
+    drop(chunks);
+    let written = writer.await.map_err(AppError::internal)?;
+    decided?;
+    report.messages += written?;
 
     // Holds: when each held invoice is looked at again.
     if !plan.holds.is_empty() {
@@ -125,10 +149,25 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     for (merchant, customer, policy, row, steps) in &plan.finals {
         final_action(state, merchant, customer, policy, row, *steps).await?;
     }
-    for chunk in plan.outgoing.chunks(WRITE_CHUNK) {
-        report.messages += write_chunk(state, chunk, now).await?;
-    }
     Ok(report)
+}
+
+/// The task that writes reminders, chunk by chunk in the order sent, and
+/// returns how many messages it queued (or the first error, after which it
+/// takes no more chunks).
+fn spawn_writer(
+    state: AppState,
+    now: UtcMillis,
+) -> (tokio::sync::mpsc::Sender<Vec<Outgoing>>, tokio::task::JoinHandle<Result<usize, AppError>>) {
+    let (send, mut receive) = tokio::sync::mpsc::channel::<Vec<Outgoing>>(1);
+    let writer = tokio::spawn(async move {
+        let mut queued = 0;
+        while let Some(chunk) = receive.recv().await {
+            queued += write_chunk(&state, &chunk, now).await?;
+        }
+        Ok(queued)
+    });
+    (send, writer)
 }
 
 /// Customers whose reminders are written in one transaction. Each commit
