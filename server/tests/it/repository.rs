@@ -310,45 +310,36 @@ async fn bulk_reads_and_guarded_updates(app: TestApp) {
 
     // Every row meets the guard: all updated.
     sqlx::query("UPDATE bulk_probe SET step = 1").execute(pool).await.unwrap();
-    let update = |keys: &[&str], read: i64, new: i64| {
-        keys.iter().map(|k| vec![Val::from(*k), Val::from(read), Val::from(new)]).collect::<Vec<_>>()
-    };
-    let mut tx = app::server::db::begin_write(pool).await.unwrap();
-    let mut done = bulk::update_many(
-        &mut tx,
-        "bulk_probe",
-        &["id", "read", "new"],
-        &update(&["p0", "p1"], 1, 2),
-        &[("step", "new")],
-        &[("step", "read")],
-        "",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    done.sort();
-    assert_eq!(done, ["p0", "p1"]);
+    assert_eq!(step_one_to_two(&app, &["p0", "p1"], "").await, ["p0", "p1"]);
 
     // p3 was moved on by someone else: only p2 and p4 change, and only
     // they are reported; p3 keeps the other writer's value.
     sqlx::query("UPDATE bulk_probe SET step = 7 WHERE id = 'p3'").execute(pool).await.unwrap();
-    let mut tx = app::server::db::begin_write(pool).await.unwrap();
+    assert_eq!(step_one_to_two(&app, &["p2", "p3", "p4"], "note IS NOT NULL").await, ["p2", "p4"]);
+    let steps: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, step FROM bulk_probe ORDER BY id").fetch_all(pool).await.unwrap();
+    let steps: Vec<i64> = steps.into_iter().map(|(_, s)| s).collect();
+    assert_eq!(steps, [2, 2, 2, 7, 2]);
+}
+
+/// Moves `keys` of `bulk_probe` from step 1 to step 2, guarded by step 1,
+/// in one write transaction; the keys updated, sorted.
+async fn step_one_to_two(app: &TestApp, keys: &[&str], filter: &str) -> Vec<String> {
+    use app::server::repo::bulk::{self, Val};
+    let rows: Vec<Vec<Val>> = keys.iter().map(|k| vec![Val::from(*k), Val::from(1), Val::from(2)]).collect();
+    let mut tx = app::server::db::begin_write(app.db.pool()).await.unwrap();
     let mut done = bulk::update_many(
         &mut tx,
         "bulk_probe",
         &["id", "read", "new"],
-        &update(&["p2", "p3", "p4"], 1, 2),
+        &rows,
         &[("step", "new")],
         &[("step", "read")],
-        "note IS NOT NULL",
+        filter,
     )
     .await
     .unwrap();
     tx.commit().await.unwrap();
     done.sort();
-    assert_eq!(done, ["p2", "p4"]);
-    let steps: Vec<(String, i64)> =
-        sqlx::query_as("SELECT id, step FROM bulk_probe ORDER BY id").fetch_all(pool).await.unwrap();
-    let steps: Vec<i64> = steps.into_iter().map(|(_, s)| s).collect();
-    assert_eq!(steps, [2, 2, 2, 7, 2]);
+    done
 }

@@ -71,12 +71,12 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     }
     let customer_ids: Vec<&str> =
         invoices.iter().map(|i| i.customer_id.as_str()).collect::<HashSet<_>>().into_iter().collect();
+    let customer_columns: Vec<String> = DueCustomer::COLUMNS.iter().map(|c| format!("c.{c}")).collect();
     let customers: HashMap<String, DueCustomer> = bulk::select_in::<DueCustomer>(
         pool,
         state.db.backend(),
         DueCustomer::COLUMNS,
-        "SELECT c.id, c.merchant_id, c.name, c.email, c.time_zone, c.locale, c.status, c.autopay_enabled, \
-         c.email_opt_out, c.sms_opt_out, c.sms_number, c.dunning_paused_at FROM customers c",
+        &format!("SELECT {} FROM customers c", customer_columns.join(", ")),
         "c.id",
         &customer_ids,
     )
@@ -98,10 +98,6 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
     let mut merchants_seen: BTreeMap<String, Option<(merchants::MerchantRow, Policy, Templates)>> = BTreeMap::new();
     let mut plan = Plan::default();
     let mut memo = ScheduleMemo::default();
-    // Reminders are written while the next ones are decided: rendering is
-    // CPU work here, writing mostly the database's (SQLite's worker thread,
-    // a sync at each commit), so the two overlap on separate cores. The
-    // writer takes chunks in order; a full channel makes deciding wait.
     for merchant_id in by_customer.keys().map(|(m, _)| m) {
         if !merchants_seen.contains_key(merchant_id) {
             let id = MerchantId::from_trusted(merchant_id.clone());
@@ -112,6 +108,10 @@ pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, AppError
             merchants_seen.insert(merchant_id.clone(), found);
         }
     }
+    // Reminders are written while the next ones are decided: rendering is
+    // CPU work here, writing mostly the database's (SQLite's worker thread,
+    // a sync at each commit), so the two overlap on separate cores. The
+    // writer takes chunks in order; a full channel makes deciding wait.
     let (chunks, writer) = spawn_writer(state.clone(), now);
     let mut decided = Ok(());
     for ((merchant_id, customer_id), rows) in by_customer {
@@ -213,6 +213,7 @@ impl DueInvoice {
 }
 
 impl DueCustomer {
+    /// The fields, in order: what the sweep selects and `fetch_json` reads.
     const COLUMNS: &'static [&'static str] = &[
         "id",
         "merchant_id",

@@ -253,10 +253,11 @@ async fn update_groups_sqlite(
     }
     conditions.push(format!("{key} IN (SELECT value FROM json_each(?))"));
     let conditions = conditions.join(" AND ");
+    let update = format!("UPDATE {table} SET {} WHERE {conditions}", assignments.join(", "));
+    let select = format!("SELECT json_group_array({key}) FROM {table} WHERE {conditions}");
     let mut updated = Vec::new();
     for (values, keys) in groups {
         let value_of = |column: &str| &values[column_of(column) - 2];
-        let update = format!("UPDATE {table} SET {} WHERE {conditions}", assignments.join(", "));
         let run_update = |list: String| {
             let mut q = sqlx::query(&update);
             for (_, c) in set.iter().chain(guard) {
@@ -276,7 +277,6 @@ async fn update_groups_sqlite(
         }
         sqlx::query("ROLLBACK TO bulk_update").execute(&mut **tx).await?;
         sqlx::query("RELEASE bulk_update").execute(&mut **tx).await?;
-        let select = format!("SELECT json_group_array({key}) FROM {table} WHERE {conditions}");
         let mut q = sqlx::query(&select);
         for (_, c) in guard {
             q = bind_val(q, value_of(c));
