@@ -17,12 +17,14 @@
 use app::server::dunning::sweep::sweep;
 use app::server::gateway::sandbox::SandboxGateway;
 use app::server::gateway::Gateways;
+use app::server::mail::{render_html, render_text, EmailContent};
 use app::server::state::PortalSettings;
 use app::server::{AppState, Db, ManualClock, UtcMillis};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DAY: i64 = 86_400_000;
+const PORTAL: &str = "https://pay.bench.test";
 /// A day in SQL, as a 64-bit number (PostgreSQL would multiply in 32 bits).
 const DAY_SQL: &str = "CAST(86400000 AS BIGINT)";
 
@@ -56,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock: clock.clone(),
         leptos_options: leptos::config::LeptosOptions::builder().output_name("settle").build(),
         portal: Arc::new(PortalSettings {
-            base_url: "https://pay.bench.test".into(),
+            base_url: PORTAL.into(),
             stripe_js_url: String::new(),
             stripe_api_base: None,
         }),
@@ -290,7 +292,20 @@ async fn delivery(db: &Db, now: UtcMillis, emails: i64) -> Result<(), Box<dyn st
 
     sqlx::query("DELETE FROM message_invoices").execute(db.pool()).await?;
     sqlx::query("DELETE FROM messages").execute(db.pool()).await?;
-    let body = "Hi,\n\nA reminder that invoice B-1 for $12.34 is past due.\n\nPay here: https://pay.bench.test/p/bench/l/x?to=pay\n".repeat(4);
+    // Reminders as the sweep queues them: the text, and the content the
+    // worker brands as HTML when it sends. The raw loop sends the same two
+    // parts, rendered beforehand.
+    let merchant = app::server::repo::merchants::find_by_slug(db.pool(), "bench").await?.ok_or("no bench merchant")?;
+    let content = EmailContent {
+        heading: "Reminder: invoice B-1 is past due".into(),
+        paragraphs: "Hi Customer,\n\nA reminder that invoice B-1 for $12.34 was due on March 13, 2026.\n\nYou can pay it in a minute with the link below."
+            .split("\n\n")
+            .map(str::to_string)
+            .collect(),
+        action: Some(("Pay now".into(), "https://pay.bench.test/p/bench/l/x?to=pay".into())),
+    };
+    let body = render_text(&merchant, &content);
+    let html = render_html(&merchant, PORTAL, &content);
     let series = match db.backend() {
         app::server::Backend::Postgres => format!("(SELECT generate_series(0::bigint, {}) AS n) seq", emails - 1),
         app::server::Backend::Sqlite => format!(
@@ -299,20 +314,21 @@ async fn delivery(db: &Db, now: UtcMillis, emails: i64) -> Result<(), Box<dyn st
         ),
     };
     sqlx::query(&format!(
-        "INSERT INTO messages (id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, \
+        "INSERT INTO messages (id, merchant_id, customer_id, channel, to_address, subject, body_text, body_content, \
          template_key, dedupe_key, status, created_at, next_attempt_at) \
          SELECT 'msg_d_' || CAST(n AS TEXT), 'mer_bench', 'cus_bench_0', 'email', 'c' || CAST(n AS TEXT) || '@bench.test', \
          'Reminder', $2, $3, 'dunning:bench', 'd' || CAST(n AS TEXT), 'queued', $1, $1 FROM {series}"
     ))
     .bind(now.0)
     .bind(&body)
-    .bind(format!("<p>{body}</p>"))
+    .bind(serde_json::to_string(&content)?)
     .execute(db.pool())
     .await?;
 
     let clock = Arc::new(ManualClock::new(now));
     let mailer = Arc::new(settle::mail::SmtpMailer::new(&url, "billing@bench.test".parse()?)?);
-    let worker = settle::delivery::DeliveryWorker::new(db.clone(), clock, mailer, Arc::new(settle::sms::OutboxSms));
+    let worker =
+        settle::delivery::DeliveryWorker::new(db.clone(), clock, mailer, Arc::new(settle::sms::OutboxSms), PORTAL);
     let t = Instant::now();
     let mut sent = 0;
     loop {
@@ -332,7 +348,7 @@ async fn delivery(db: &Db, now: UtcMillis, emails: i64) -> Result<(), Box<dyn st
             .from("Bench Co <billing@bench.test>".parse()?)
             .to(format!("c{n}@bench.test").parse()?)
             .subject("Reminder")
-            .multipart(lettre::message::MultiPart::alternative_plain_html(body.clone(), format!("<p>{body}</p>")))?;
+            .multipart(lettre::message::MultiPart::alternative_plain_html(body.clone(), html.clone()))?;
         transport.send(message).await?;
     }
     let raw_rate = emails as f64 / t.elapsed().as_secs_f64();

@@ -6,6 +6,7 @@
 
 use crate::mail::{Envelope, MailError, Mailer};
 use crate::sms::{SmsEnvelope, SmsError, SmsSender};
+use app::server::mail::{render_html, EmailContent};
 use app::server::repo::{customers, merchants, messages};
 use app::server::{Clock, Db, UtcMillis};
 use std::collections::HashMap;
@@ -39,6 +40,8 @@ pub struct DeliveryWorker {
     clock: Arc<dyn Clock>,
     mailer: Arc<dyn Mailer>,
     sms: Arc<dyn SmsSender>,
+    /// The portal's address, for the logo in a reminder's HTML part.
+    base_url: Arc<str>,
 }
 
 /// What a transport said, whatever the channel.
@@ -69,8 +72,14 @@ impl From<SmsError> for Failure {
 }
 
 impl DeliveryWorker {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>, sms: Arc<dyn SmsSender>) -> Self {
-        DeliveryWorker { db, clock, mailer, sms }
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<dyn Mailer>,
+        sms: Arc<dyn SmsSender>,
+        base_url: &str,
+    ) -> Self {
+        DeliveryWorker { db, clock, mailer, sms, base_url: base_url.into() }
     }
 
     /// Claims and delivers one batch of due messages.
@@ -78,7 +87,7 @@ impl DeliveryWorker {
         let now = self.clock.now();
         let claimed = messages::claim_due(&self.db, now, LEASE_MS, BATCH).await?;
         let mut report = DeliveryReport::default();
-        let mut sender_names: HashMap<String, String> = HashMap::new();
+        let mut senders: HashMap<String, Option<merchants::MerchantRow>> = HashMap::new();
         for msg in claimed {
             if messages::reminder_is_moot(self.db.pool(), &msg.id, self.clock.now()).await? {
                 // Paid, voided, disputed or promised since it was queued.
@@ -90,20 +99,25 @@ impl DeliveryWorker {
                 let sms = SmsEnvelope { to: msg.to_address.clone(), body: msg.body_text.clone() };
                 self.sms.send(&sms).await.map(|r| (r, self.sms.name())).map_err(Failure::from)
             } else {
-                if !sender_names.contains_key(&msg.merchant_id) {
+                if !senders.contains_key(&msg.merchant_id) {
                     let id = app::server::ids::MerchantId::from_trusted(msg.merchant_id.clone());
-                    let name = merchants::find(self.db.pool(), &id).await?.map(|m| m.display_name).unwrap_or_default();
-                    sender_names.insert(msg.merchant_id.clone(), name);
+                    senders.insert(msg.merchant_id.clone(), merchants::find(self.db.pool(), &id).await?);
                 }
-                let envelope = Envelope {
-                    id: msg.id.clone(),
-                    from_name: sender_names[&msg.merchant_id].clone(),
-                    to: msg.to_address.clone(),
-                    subject: msg.subject.clone(),
-                    text: msg.body_text.clone(),
-                    html: msg.body_html.clone(),
-                };
-                self.mailer.send(&envelope).await.map(|r| (r, self.mailer.name())).map_err(Failure::from)
+                let merchant = senders[&msg.merchant_id].as_ref();
+                match self.html_part(&msg, merchant) {
+                    Ok(html) => {
+                        let envelope = Envelope {
+                            id: msg.id.clone(),
+                            from_name: merchant.map(|m| m.display_name.clone()).unwrap_or_default(),
+                            to: msg.to_address.clone(),
+                            subject: msg.subject.clone(),
+                            text: msg.body_text.clone(),
+                            html,
+                        };
+                        self.mailer.send(&envelope).await.map(|r| (r, self.mailer.name())).map_err(Failure::from)
+                    }
+                    Err(e) => Err(e),
+                }
             };
             match outcome {
                 Ok((provider_ref, transport)) => {
@@ -134,6 +148,20 @@ impl DeliveryWorker {
             }
         }
         Ok(report)
+    }
+
+    /// The HTML part: stored as is, or, for a reminder queued as its
+    /// content, branded now in the merchant's current branding.
+    fn html_part(
+        &self,
+        msg: &messages::MessageRow,
+        merchant: Option<&merchants::MerchantRow>,
+    ) -> Result<Option<String>, Failure> {
+        let Some(content) = &msg.body_content else { return Ok(msg.body_html.clone()) };
+        let content: EmailContent = serde_json::from_str(content)
+            .map_err(|e| Failure::Permanent(format!("the stored reminder content is unreadable: {e}")))?;
+        let merchant = merchant.ok_or_else(|| Failure::Permanent("the merchant no longer exists".into()))?;
+        Ok(Some(render_html(merchant, &self.base_url, &content)))
     }
 
     /// Polls until `shutdown` fires; the in-flight batch is finished first.

@@ -152,7 +152,13 @@ impl Application {
     }
 
     pub fn delivery_worker(&self) -> DeliveryWorker {
-        DeliveryWorker::new(self.state.db.clone(), self.state.clock.clone(), self.mailer.clone(), self.sms.clone())
+        DeliveryWorker::new(
+            self.state.db.clone(),
+            self.state.clock.clone(),
+            self.mailer.clone(),
+            self.sms.clone(),
+            &self.state.portal.base_url,
+        )
     }
 
     /// Serves (and delivers queued email) until `shutdown` resolves, then

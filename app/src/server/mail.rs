@@ -5,8 +5,9 @@
 use super::repo::merchants::MerchantRow;
 use crate::types::branding::is_hex_color;
 
-/// What a message says, before branding.
-#[derive(Clone, Debug)]
+/// What a message says, before branding. Reminders are queued as this (in
+/// JSON) beside their text, and branded as HTML when they are sent.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EmailContent {
     pub heading: String,
     pub paragraphs: Vec<String>,
@@ -32,15 +33,26 @@ pub fn escape_html(s: &str) -> String {
 /// (text, html) for `content`, branded for `merchant`. `base_url` makes the
 /// logo address absolute.
 pub fn render_branded(merchant: &MerchantRow, base_url: &str, content: &EmailContent) -> (String, String) {
-    let name = &merchant.display_name;
-    let footer = merchant.email_footer.clone().unwrap_or_else(|| name.clone());
-    let contact = match (&merchant.support_email, &merchant.support_phone) {
+    (render_text(merchant, content), render_html(merchant, base_url, content))
+}
+
+/// "Questions? …": how to reach the merchant, or empty when it gave no way.
+fn contact_line(merchant: &MerchantRow) -> String {
+    match (&merchant.support_email, &merchant.support_phone) {
         (Some(e), Some(p)) => format!("Questions? Reply to {e} or call {p}."),
         (Some(e), None) => format!("Questions? Reply to {e}."),
         (None, Some(p)) => format!("Questions? Call {p}."),
         (None, None) => String::new(),
-    };
+    }
+}
 
+fn footer(merchant: &MerchantRow) -> String {
+    merchant.email_footer.clone().unwrap_or_else(|| merchant.display_name.clone())
+}
+
+/// The plain-text part of `content`, branded for `merchant`.
+pub fn render_text(merchant: &MerchantRow, content: &EmailContent) -> String {
+    let contact = contact_line(merchant);
     let mut text = format!("{}\n\n", content.heading);
     for p in &content.paragraphs {
         text.push_str(p);
@@ -53,8 +65,16 @@ pub fn render_branded(merchant: &MerchantRow, base_url: &str, content: &EmailCon
         text.push_str(&contact);
         text.push_str("\n\n");
     }
-    text.push_str(&format!("-- \n{footer}\n"));
+    text.push_str(&format!("-- \n{}\n", footer(merchant)));
+    text
+}
 
+/// The HTML part of `content`, branded for `merchant`. `base_url` makes the
+/// logo address absolute.
+pub fn render_html(merchant: &MerchantRow, base_url: &str, content: &EmailContent) -> String {
+    let name = &merchant.display_name;
+    let contact = contact_line(merchant);
+    let footer = footer(merchant);
     let color = if is_hex_color(&merchant.primary_color) { merchant.primary_color.as_str() } else { "#1d4ed8" };
     let logo = match &merchant.logo_url {
         Some(url) => {
@@ -97,7 +117,7 @@ pub fn render_branded(merchant: &MerchantRow, base_url: &str, content: &EmailCon
     } else {
         format!(r#"<p style="margin:0 0 8px;font-size:14px;color:#475467">{}</p>"#, escape_html(&contact))
     };
-    let html = format!(
+    format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="margin:0;padding:0;background:#f5f6f8;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f5f6f8"><tr><td align="center" style="padding:24px 12px">
@@ -108,8 +128,7 @@ pub fn render_branded(merchant: &MerchantRow, base_url: &str, content: &EmailCon
 </table></td></tr></table></body></html>"#,
         title = escape_html(&content.heading),
         footer = escape_html(&footer),
-    );
-    (text, html)
+    )
 }
 
 #[cfg(test)]

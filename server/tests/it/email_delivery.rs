@@ -4,7 +4,9 @@
 
 use crate::common::smtp::{free_port, SmtpSink};
 use crate::common::*;
+use app::server::dunning::sweep::sweep;
 use app::server::mail::{render_branded, EmailContent};
+use app::server::repo::invoices::InvoiceStatus;
 use app::server::repo::messages::{self, NewEmail};
 use app::server::Clock;
 use std::time::{Duration, Instant};
@@ -144,7 +146,97 @@ async fn without_smtp_messages_stay_in_the_outbox(backend: Backend) {
     assert!(page.contains("Your Acme Co sign-in code") && page.contains("424242") && page.contains("dana@example.com"));
 }
 
+/// The decoded body of the raw email's part of `content_type`.
+fn mime_part(raw: &str, content_type: &str) -> String {
+    use base64::Engine;
+    let raw = raw.replace("\r\n", "\n");
+    let start =
+        raw.find(&format!("Content-Type: {content_type}")).unwrap_or_else(|| panic!("no {content_type}: {raw}"));
+    let (headers, rest) = raw[start..].split_once("\n\n").expect("part headers");
+    let body = &rest[..rest.find("\n--").unwrap_or(rest.len())];
+    if headers.contains("Content-Transfer-Encoding: base64") {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(body.replace('\n', "")).expect("base64 part");
+        String::from_utf8(bytes).expect("utf-8 part")
+    } else if headers.contains("Content-Transfer-Encoding: quoted-printable") {
+        let joined = body.replace("=\n", "");
+        let mut out = Vec::new();
+        let mut bytes = joined.bytes();
+        while let Some(b) = bytes.next() {
+            if b == b'=' {
+                let hex: String = [bytes.next().unwrap(), bytes.next().unwrap()].iter().map(|&c| c as char).collect();
+                out.push(u8::from_str_radix(&hex, 16).expect("quoted-printable escape"));
+            } else {
+                out.push(b);
+            }
+        }
+        String::from_utf8(out).expect("utf-8 part")
+    } else {
+        body.to_string()
+    }
+}
+
+/// A reminder is queued as its text and its content; its HTML part is
+/// branded by the worker as it sends, with the same pay-now link as the text.
+async fn a_reminder_is_branded_as_html_when_it_is_sent(backend: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = app_with_smtp(backend, sink.url()).await else { return };
+    let m = app.merchant("dun", "Dun & Sons").await;
+    sqlx::query("UPDATE merchants SET primary_color = '#0a7d4f', support_email = 'billing@dun.example'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let c = app.customer(&m.merchant_id(), "Rita Reyes", "UTC").await;
+    app.invoice(&m.merchant_id(), &c, "RR-1", 12_345, -2, InvoiceStatus::Open, 0).await;
+    assert_eq!(sweep(&app.state, 100).await.unwrap().messages, 1);
+    let (key, html, content): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT dedupe_key, body_html, body_content FROM messages WHERE customer_id = $1")
+            .bind(c.as_str())
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(html, None, "no HTML stored");
+    let content = content.expect("the reminder's content");
+    assert!(content.contains("RR-1") && content.contains("Pay now"), "{content}");
+
+    wait_for(&app, &key, |s| s.0 == "sent").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received = sink.messages();
+    assert_eq!(received.len(), 1, "exactly one email");
+    let (text, html) = (mime_part(&received[0], "text/plain"), mime_part(&received[0], "text/html"));
+    let link = text.split("Pay now: ").nth(1).and_then(|l| l.split_whitespace().next()).expect("pay link in text");
+    assert!(link.contains("/p/dun/l/") && link.ends_with("?to=pay"), "{link}");
+    assert!(html.contains(&format!("href=\"{link}\"")), "the same link as the button: {html}");
+    assert!(html.contains("border-top:4px solid #0a7d4f"), "the merchant's colour: {html}");
+    assert!(html.contains("Dun &amp; Sons") && html.contains("billing@dun.example"), "{html}");
+    assert!(html.contains("RR-1") && html.contains("$123.45"), "{html}");
+}
+
+/// A reminder whose stored content can't be read fails with that reason
+/// (kept for the merchant), rather than going out without its HTML.
+async fn unreadable_reminder_content_fails_with_the_reason(backend: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = app_with_smtp(backend, sink.url()).await else { return };
+    let m = app.merchant("dun", "Dun Co").await;
+    sqlx::query(
+        "INSERT INTO messages (id, merchant_id, channel, to_address, subject, body_text, body_content, template_key, \
+         dedupe_key, status, created_at, next_attempt_at) \
+         VALUES ('msg_bad', $1, 'email', 'rita@example.com', 'Reminder', 'text', '{\"heading\": 1', 'dunning:x', \
+         'bad:1', 'queued', $2, $2)",
+    )
+    .bind(m.id.as_str())
+    .bind(app.clock.now().0)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let (_, attempts, err) = wait_for(&app, "bad:1", |s| s.0 == "failed").await;
+    assert_eq!(attempts, 1, "permanent: no retries");
+    assert!(err.unwrap_or_default().contains("stored reminder content is unreadable"));
+    assert!(sink.messages().is_empty());
+}
+
 per_backend!(
+    a_reminder_is_branded_as_html_when_it_is_sent,
+    unreadable_reminder_content_fails_with_the_reason,
     smtp_delivery_is_multipart_branded_and_once_only,
     failed_delivery_is_recorded_and_retried_not_lost,
     undeliverable_address_fails_with_the_reason_kept,

@@ -11,7 +11,7 @@ use super::policy::{Channel, FinalAction, Policy, StepKind};
 use super::schedule::{place, steps_for, ScheduleMemo};
 use super::templates::{default_template, ReminderContext, ReminderInvoice, Template};
 use crate::server::ids::{AccessTokenId, CustomerId, EventId, InvoiceId, MerchantId, MessageId};
-use crate::server::mail::{render_branded, EmailContent};
+use crate::server::mail::{render_text, EmailContent};
 use crate::server::portal::{access_link_path, human_date};
 use crate::server::repo::bulk::{self, Val};
 use crate::server::repo::{events, merchants};
@@ -163,7 +163,7 @@ fn spawn_writer(
     let writer = tokio::spawn(async move {
         let mut queued = 0;
         while let Some(chunk) = receive.recv().await {
-            queued += write_chunk(&state, &chunk, now).await?;
+            queued += write_chunk(&state, chunk, now).await?;
         }
         Ok(queued)
     });
@@ -308,24 +308,50 @@ struct Plan {
     outgoing: Vec<Outgoing>,
 }
 
-/// One customer's reminder, rendered, and the invoices it advances.
+/// One customer's reminder, rendered, and the invoices it advances, as the
+/// rows the writer inserts. They are built while deciding, on the deciding
+/// task, so that the writer (whose every pause idles the database) only
+/// picks which of them to write.
 struct Outgoing {
     merchant: MerchantId,
     customer: CustomerId,
-    channel: Channel,
-    to: String,
-    subject: String,
-    text: String,
-    html: Option<String>,
-    template_key: String,
-    dedupe_key: String,
-    token_hash: String,
-    token_expires_at: i64,
-    /// (invoice, step read, step sent, next time, late fee)
-    invoices: Vec<(String, i64, usize, Option<i64>, Option<i64>)>,
-    /// (step, template, tone) per step index, for the events.
-    steps: Vec<(String, super::policy::Tone)>,
+    /// Its `messages` row (`MESSAGE_COLUMNS`), written when any invoice advances.
+    message: Vec<Val>,
+    message_id: String,
+    /// Its `access_tokens` row (`TOKEN_COLUMNS`).
+    token: Vec<Val>,
+    invoices: Vec<Advancing>,
 }
+
+/// An invoice a reminder moves on, with the rows that record it.
+struct Advancing {
+    id: String,
+    /// `[id, step read, step to set, next time]`, for the guarded update.
+    step: Vec<Val>,
+    /// Its `message_invoices` row and its `reminder_sent` event (`EVENT_COLUMNS`).
+    link: Vec<Val>,
+    event: Vec<Val>,
+    late_fee: Option<i64>,
+}
+
+const MESSAGE_COLUMNS: [&str; 13] = [
+    "id",
+    "merchant_id",
+    "customer_id",
+    "channel",
+    "to_address",
+    "subject",
+    "body_text",
+    "body_content",
+    "template_key",
+    "dedupe_key",
+    "status",
+    "created_at",
+    "next_attempt_at",
+];
+const TOKEN_COLUMNS: [&str; 7] =
+    ["id", "merchant_id", "customer_id", "token_hash", "purpose", "created_at", "expires_at"];
+const EVENT_COLUMNS: [&str; 7] = ["id", "merchant_id", "customer_id", "invoice_id", "kind", "detail", "created_at"];
 
 /// Where a customer can be reached: the channels they haven't opted out of.
 struct Reach {
@@ -497,23 +523,25 @@ fn decide(
         .unwrap_or_else(|| default_template(&lead.template_key, lead.tone, channel));
     let rendered =
         template.render(&ctx).map_err(|e| AppError::internal(format!("template {}: {e}", lead.template_key)))?;
-    let (to, subject, text, html) = match (channel, &reach.sms_number) {
+    // An email's HTML part is branded by the delivery worker when it sends
+    // (see `mail::render_html`): the reminder keeps its content instead, a
+    // fifth of the bytes, and ten thousand of them are written per sweep.
+    let (to, subject, text, content) = match (channel, &reach.sms_number) {
         (Channel::Sms, Some(number)) => (number.clone(), String::new(), rendered.body.clone(), None),
         _ => {
-            let paragraphs: Vec<String> = rendered.body.split("\n\n").map(str::to_string).collect();
-            let (text, html) = render_branded(
-                merchant,
-                &state.portal.base_url,
-                &EmailContent {
-                    heading: rendered.subject.clone(),
-                    paragraphs,
-                    action: Some(("Pay now".into(), ctx.pay_link.clone())),
-                },
-            );
-            (email, rendered.subject.clone(), text, Some(html))
+            let content = EmailContent {
+                heading: rendered.subject.clone(),
+                paragraphs: rendered.body.split("\n\n").map(str::to_string).collect(),
+                action: Some(("Pay now".into(), ctx.pay_link.clone())),
+            };
+            let text = render_text(merchant, &content);
+            let content = serde_json::to_string(&content).map_err(AppError::internal)?;
+            (email, rendered.subject.clone(), text, Some(content))
         }
     };
-    let advancing = sendable
+    let message_id = MessageId::new().as_str().to_string();
+    let channel_name = if channel == Channel::Sms { "sms" } else { "email" };
+    let invoices = sendable
         .iter()
         .map(|(row, step)| {
             let times = memo.times(&merchant.id, &zone, row.due_at, autopay, policy);
@@ -525,24 +553,56 @@ fn decide(
                 }
                 None => None,
             };
-            (row.id.clone(), row.dunning_step.unwrap_or(0), *step, next, fees.get(&row.id).copied())
+            let this = &steps[*step];
+            let detail = serde_json::json!({ "message_id": message_id, "step": step, "template": this.template_key,
+                "tone": this.tone, "channel": channel_name });
+            Advancing {
+                id: row.id.clone(),
+                step: vec![
+                    Val::from(row.id.as_str()),
+                    Val::from(row.dunning_step.unwrap_or(0)),
+                    Val::from((step + 1) as i64),
+                    Val::from(next),
+                ],
+                link: vec![Val::from(message_id.as_str()), Val::from(row.id.as_str())],
+                event: vec![
+                    Val::from(EventId::new().as_str()),
+                    Val::from(merchant_id.as_str()),
+                    Val::from(customer_id.as_str()),
+                    Val::from(row.id.as_str()),
+                    Val::from("reminder_sent"),
+                    Val::from(detail.to_string()),
+                    Val::from(now.0),
+                ],
+                late_fee: fees.get(&row.id).copied(),
+            }
         })
         .collect();
-    plan.outgoing.push(Outgoing {
-        merchant: merchant_id,
-        customer: customer_id.clone(),
-        channel,
-        to,
-        subject,
-        text,
-        html,
-        template_key: format!("dunning:{}", lead.template_key),
-        dedupe_key: format!("dunning:{}:{}:{}", customer_id, today, lead.template_key),
-        token_hash: token.hash(),
-        token_expires_at: now.plus_days(merchant.access_link_ttl_days).0,
-        invoices: advancing,
-        steps: steps.iter().map(|s| (s.template_key.clone(), s.tone)).collect(),
-    });
+    let message = vec![
+        Val::from(message_id.as_str()),
+        Val::from(merchant_id.as_str()),
+        Val::from(customer_id.as_str()),
+        Val::from(channel_name),
+        Val::from(to),
+        Val::from(subject),
+        Val::from(text),
+        Val::from(content),
+        Val::from(format!("dunning:{}", lead.template_key)),
+        Val::from(format!("dunning:{}:{}:{}", customer_id, today, lead.template_key)),
+        Val::from("queued"),
+        Val::from(now.0),
+        Val::from(now.0),
+    ];
+    let token = vec![
+        Val::from(AccessTokenId::new().as_str()),
+        Val::from(merchant_id.as_str()),
+        Val::from(customer_id.as_str()),
+        Val::from(token.hash()),
+        Val::from("access_link"),
+        Val::from(now.0),
+        Val::from(now.plus_days(merchant.access_link_ttl_days).0),
+    ];
+    plan.outgoing.push(Outgoing { merchant: merchant_id, customer: customer_id, message, message_id, token, invoices });
     Ok(())
 }
 
@@ -550,20 +610,15 @@ fn decide(
 /// advanced only if it is still the step read (another worker may have
 /// sent it), and a customer's message is queued only when at least one of
 /// its invoices advanced, under its dedupe key. Returns messages queued.
-async fn write_chunk(state: &AppState, chunk: &[Outgoing], now: UtcMillis) -> Result<usize, AppError> {
+async fn write_chunk(state: &AppState, mut chunk: Vec<Outgoing>, now: UtcMillis) -> Result<usize, AppError> {
     let mut tx = crate::server::db::begin_write(state.db.pool()).await?;
-    let rows: Vec<Vec<Val>> = chunk
-        .iter()
-        .flat_map(|o| o.invoices.iter())
-        .map(|(id, read, sent, next, _)| {
-            vec![Val::from(id.as_str()), Val::from(*read), Val::from((sent + 1) as i64), Val::from(*next)]
-        })
-        .collect();
+    let steps: Vec<Vec<Val>> =
+        chunk.iter_mut().flat_map(|o| o.invoices.iter_mut()).map(|i| std::mem::take(&mut i.step)).collect();
     let advanced: HashSet<String> = bulk::update_many(
         &mut tx,
         "invoices",
         &["id", "read_step", "new_step", "next_at"],
-        &rows,
+        &steps,
         &[("dunning_step", "new_step"), ("dunning_next_at", "next_at")],
         &[("dunning_step", "read_step")],
         "status = 'open'",
@@ -572,102 +627,43 @@ async fn write_chunk(state: &AppState, chunk: &[Outgoing], now: UtcMillis) -> Re
     .into_iter()
     .collect();
 
-    let tokens: Vec<Vec<Val>> = chunk
-        .iter()
-        .map(|o| {
-            vec![
-                Val::from(AccessTokenId::new().as_str()),
-                Val::from(o.merchant.as_str()),
-                Val::from(o.customer.as_str()),
-                Val::from(o.token_hash.as_str()),
-                Val::from("access_link"),
-                Val::from(now.0),
-                Val::from(o.token_expires_at),
-            ]
-        })
-        .collect();
-    let token_columns = ["id", "merchant_id", "customer_id", "token_hash", "purpose", "created_at", "expires_at"];
-    bulk::insert(&mut tx, "access_tokens", &token_columns, &tokens, "").await?;
+    let tokens: Vec<Vec<Val>> = chunk.iter_mut().map(|o| std::mem::take(&mut o.token)).collect();
+    bulk::insert(&mut tx, "access_tokens", &TOKEN_COLUMNS, &tokens, "").await?;
 
-    let mut ids: HashMap<String, usize> = HashMap::new();
-    let mut messages: Vec<Vec<Val>> = Vec::new();
-    for (n, o) in chunk.iter().enumerate() {
-        if !o.invoices.iter().any(|(id, ..)| advanced.contains(id)) {
-            continue; // another worker sent these
-        }
-        let id = MessageId::new().as_str().to_string();
-        ids.insert(id.clone(), n);
-        let channel = if o.channel == Channel::Sms { "sms" } else { "email" };
-        messages.push(vec![
-            Val::from(id),
-            Val::from(o.merchant.as_str()),
-            Val::from(o.customer.as_str()),
-            Val::from(channel),
-            Val::from(o.to.as_str()),
-            Val::from(o.subject.as_str()),
-            Val::from(o.text.as_str()),
-            Val::from(o.html.clone()),
-            Val::from(o.template_key.as_str()),
-            Val::from(o.dedupe_key.as_str()),
-            Val::from("queued"),
-            Val::from(now.0),
-            Val::from(now.0),
-        ]);
-    }
-    let message_columns = [
-        "id",
-        "merchant_id",
-        "customer_id",
-        "channel",
-        "to_address",
-        "subject",
-        "body_text",
-        "body_html",
-        "template_key",
-        "dedupe_key",
-        "status",
-        "created_at",
-        "next_attempt_at",
-    ];
-    let queued = bulk::insert(
+    // Another worker sent the ones none of whose invoices advanced here.
+    chunk.retain(|o| o.invoices.iter().any(|i| advanced.contains(&i.id)));
+    let messages: Vec<Vec<Val>> = chunk.iter_mut().map(|o| std::mem::take(&mut o.message)).collect();
+    let queued: HashSet<String> = bulk::insert(
         &mut tx,
         "messages",
-        &message_columns,
+        &MESSAGE_COLUMNS,
         &messages,
         "ON CONFLICT (merchant_id, dedupe_key) DO NOTHING RETURNING id",
     )
-    .await?;
+    .await?
+    .into_iter()
+    .collect();
 
-    let mut links = Vec::new();
-    let mut sent_events = Vec::new();
-    for message in &queued {
-        let o = &chunk[ids[message]];
-        let channel = if o.channel == Channel::Sms { "sms" } else { "email" };
-        for (invoice, _, step, _, _) in o.invoices.iter().filter(|(id, ..)| advanced.contains(id)) {
-            links.push(vec![Val::from(message.as_str()), Val::from(invoice.as_str())]);
-            let (template, tone) = &o.steps[*step];
-            let detail = serde_json::json!({ "message_id": message, "step": step, "template": template,
-                "tone": tone, "channel": channel });
-            sent_events.push(vec![
-                Val::from(EventId::new().as_str()),
-                Val::from(o.merchant.as_str()),
-                Val::from(o.customer.as_str()),
-                Val::from(invoice.as_str()),
-                Val::from("reminder_sent"),
-                Val::from(detail.to_string()),
-                Val::from(now.0),
-            ]);
+    let (mut links, mut sent_events) = (Vec::new(), Vec::new());
+    for o in chunk.iter_mut().filter(|o| queued.contains(&o.message_id)) {
+        for i in o.invoices.iter_mut().filter(|i| advanced.contains(&i.id)) {
+            links.push(std::mem::take(&mut i.link));
+            sent_events.push(std::mem::take(&mut i.event));
+        }
+    }
+    // The fee goes with the step, whether or not this worker's message did.
+    let mut late_fees = Vec::new();
+    for o in &chunk {
+        for i in o.invoices.iter().filter(|i| advanced.contains(&i.id)) {
+            if let Some(fee) = i.late_fee {
+                late_fees.push((o, i.id.as_str(), fee));
+            }
         }
     }
     bulk::insert(&mut tx, "message_invoices", &["message_id", "invoice_id"], &links, "").await?;
-    let event_columns = ["id", "merchant_id", "customer_id", "invoice_id", "kind", "detail", "created_at"];
-    bulk::insert(&mut tx, "events", &event_columns, &sent_events, "").await?;
-    for o in chunk {
-        for (invoice, _, _, _, fee) in &o.invoices {
-            if let (Some(fee), true) = (fee, advanced.contains(invoice)) {
-                add_late_fee(&mut tx, &o.merchant, &o.customer, invoice, *fee, now).await?;
-            }
-        }
+    bulk::insert(&mut tx, "events", &EVENT_COLUMNS, &sent_events, "").await?;
+    for (o, invoice, fee) in late_fees {
+        add_late_fee(&mut tx, &o.merchant, &o.customer, invoice, fee, now).await?;
     }
     tx.commit().await?;
     Ok(queued.len())

@@ -28,6 +28,9 @@ pub struct MessageRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
+    /// A reminder's `mail::EmailContent` as JSON: its HTML part is branded
+    /// when it is sent (`body_html` is then empty).
+    pub body_content: Option<String>,
     pub attempts: i64,
 }
 
@@ -61,7 +64,7 @@ pub async fn enqueue_email<'c>(
 }
 
 const CLAIM_COLUMNS: &str =
-    "id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, attempts";
+    "id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, body_content, attempts";
 
 /// Claims up to `limit` messages of every channel that are due (queued and past their next
 /// attempt time, or held by a worker whose lease ran out). One statement, so
