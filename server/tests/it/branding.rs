@@ -98,15 +98,22 @@ async fn branding_is_validated_saved_and_shown(app: TestApp) {
     assert!(html.contains("srcdoc=") && html.contains("#7a1f5c"), "the email preview uses the saved colour");
     // A reminder sent now carries the new name and colour.
     app::server::dunning::sweep::sweep(&app.state, 500).await.unwrap();
+    // Its text carries the name now; its HTML part is branded when it is
+    // sent (`email_delivery::a_reminder_is_branded_as_html_when_it_is_sent`).
     let (subject, body): (String, String) = sqlx::query_as(
-        "SELECT subject, body_html FROM messages WHERE customer_id = $1 AND template_key LIKE 'dunning:%' LIMIT 1",
+        "SELECT subject, body_text FROM messages WHERE customer_id = $1 AND template_key LIKE 'dunning:%' LIMIT 1",
     )
     .bind(seeded.customer.as_str())
     .fetch_one(app.db.pool())
     .await
     .unwrap();
     assert!(subject.contains("Acme Rebrand") || body.contains("Acme Rebrand"), "{subject}");
-    assert!(body.contains("#7a1f5c"), "{body}");
+    let html = app::server::mail::render_html(
+        &app::server::repo::merchants::find_by_slug(app.db.pool(), "acme").await.unwrap().unwrap(),
+        "https://pay.example",
+        &app::server::mail::EmailContent { heading: subject.clone(), paragraphs: vec![], action: None },
+    );
+    assert!(html.contains("#7a1f5c"), "the HTML part is branded in the saved colour: {html}");
 
     // A pale colour is saved, with a warning about contrast.
     admin.post(app.url("/m/acme/branding")).form(&form("Acme Rebrand", "#ffcc00", "")).send().await.unwrap();

@@ -377,10 +377,12 @@ async fn actions_are_enforced_by_role_scoped_and_audited(app: TestApp) {
         "reference cheque 1042",
         "Voided Acme-2",
         "by Pat Staff",
-        "Email queued: ",
     ] {
         assert!(html.contains(line), "timeline lacks {line:?}");
     }
+    // The app's delivery worker runs on its own: an email is either still
+    // queued or already kept in the outbox (no mail server here).
+    assert!(html.contains("Email queued: ") || html.contains("Email kept in the outbox: "), "{html}");
 
     // The audit log shows it all, to viewers too; only staff who may export get the CSV.
     let html = page(get(&app, &viewer, "/m/acme/audit").await).await;
