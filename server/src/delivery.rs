@@ -103,21 +103,7 @@ impl DeliveryWorker {
                     let id = app::server::ids::MerchantId::from_trusted(msg.merchant_id.clone());
                     senders.insert(msg.merchant_id.clone(), merchants::find(self.db.pool(), &id).await?);
                 }
-                let merchant = senders[&msg.merchant_id].as_ref();
-                match self.html_part(&msg, merchant) {
-                    Ok(html) => {
-                        let envelope = Envelope {
-                            id: msg.id.clone(),
-                            from_name: merchant.map(|m| m.display_name.clone()).unwrap_or_default(),
-                            to: msg.to_address.clone(),
-                            subject: msg.subject.clone(),
-                            text: msg.body_text.clone(),
-                            html,
-                        };
-                        self.mailer.send(&envelope).await.map(|r| (r, self.mailer.name())).map_err(Failure::from)
-                    }
-                    Err(e) => Err(e),
-                }
+                self.send_email(&msg, senders[&msg.merchant_id].as_ref()).await
             };
             match outcome {
                 Ok((provider_ref, transport)) => {
@@ -148,6 +134,22 @@ impl DeliveryWorker {
             }
         }
         Ok(report)
+    }
+
+    async fn send_email(
+        &self,
+        msg: &messages::MessageRow,
+        merchant: Option<&merchants::MerchantRow>,
+    ) -> Result<(Option<String>, &str), Failure> {
+        let envelope = Envelope {
+            id: msg.id.clone(),
+            from_name: merchant.map(|m| m.display_name.clone()).unwrap_or_default(),
+            to: msg.to_address.clone(),
+            subject: msg.subject.clone(),
+            text: msg.body_text.clone(),
+            html: self.html_part(msg, merchant)?,
+        };
+        self.mailer.send(&envelope).await.map(|r| (r, self.mailer.name())).map_err(Failure::from)
     }
 
     /// The HTML part: stored as is, or, for a reminder queued as its

@@ -651,19 +651,15 @@ async fn write_chunk(state: &AppState, mut chunk: Vec<Outgoing>, now: UtcMillis)
             sent_events.push(std::mem::take(&mut i.event));
         }
     }
+    bulk::insert(&mut tx, "message_invoices", &["message_id", "invoice_id"], &links, "").await?;
+    bulk::insert(&mut tx, "events", &EVENT_COLUMNS, &sent_events, "").await?;
     // The fee goes with the step, whether or not this worker's message did.
-    let mut late_fees = Vec::new();
     for o in &chunk {
         for i in o.invoices.iter().filter(|i| advanced.contains(&i.id)) {
             if let Some(fee) = i.late_fee {
-                late_fees.push((o, i.id.as_str(), fee));
+                add_late_fee(&mut tx, &o.merchant, &o.customer, &i.id, fee, now).await?;
             }
         }
-    }
-    bulk::insert(&mut tx, "message_invoices", &["message_id", "invoice_id"], &links, "").await?;
-    bulk::insert(&mut tx, "events", &EVENT_COLUMNS, &sent_events, "").await?;
-    for (o, invoice, fee) in late_fees {
-        add_late_fee(&mut tx, &o.merchant, &o.customer, invoice, fee, now).await?;
     }
     tx.commit().await?;
     Ok(queued.len())
