@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 mkdir -p target
-if ! cargo leptos build --release --split > target/demo-build.log 2>&1; then
+if ! cargo leptos build --release > target/demo-build.log 2>&1; then
   grep -v '^\s*[0-9]*: \|^\s*at \|^\s*Compiling' target/demo-build.log | tail -n 40
   echo "demo.sh: the build failed (full log: target/demo-build.log)" >&2
   exit 1

@@ -16,7 +16,7 @@ wait_port() { for _ in $(seq 1 150); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/n
 step "build the wasm client for the browser tests (release: its weight is measured)"
 # The server binary comes from `cargo test` (same features, no rebuild).
 [ -x target/debug/settle ] || cargo build -q -p settle
-if ! cargo leptos build --frontend-only --release --split > "$LOGS/leptos-build.log" 2>&1; then
+if ! cargo leptos build --frontend-only --release > "$LOGS/leptos-build.log" 2>&1; then
   grep -v '^\s*[0-9]*: \|^\s*at ' "$LOGS/leptos-build.log" | grep -v '^\s*Compiling' | tail -n 40
   echo "the browser build failed (full log: $LOGS/leptos-build.log)"
   echo "# fail 1"

@@ -18,14 +18,13 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Pages are lazily loaded chunks (see `app`), so hydration waits for the
-    // current page's chunk before it walks the server's HTML.
-    wasm_bindgen_futures::spawn_local(async {
-        let Some(body) = leptos::prelude::document().body() else { return };
-        let owner = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
-        owner.forget();
-        // Third-party scripts that add to the page (Stripe.js's dialogs) wait
-        // for this mark, so they never change the DOM while it is hydrated.
+    // Islands mode: pages are server-rendered HTML and stay as they are; the
+    // island script that loads this module then hydrates each `#[island]`
+    // (the invoice table's sorting, the print button, the branding preview).
+    leptos::mount::hydrate_islands();
+    // Third-party scripts that add to the page (Stripe.js's dialogs) wait
+    // for this mark, so they never change the DOM while islands hydrate.
+    if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
-    });
+    }
 }

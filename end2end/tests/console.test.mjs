@@ -69,6 +69,9 @@ test('a new colour and logo show in the preview, the portal and the emails', asy
   const problems = watchProblems(page);
   await signIn(page);
   await page.goto(BASE + '/m/acme/branding', { waitUntil: 'networkidle' });
+  // The form is an island: the mark goes on once the wasm is running, and
+  // the islands hydrate before the page's next task.
+  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 15000 });
 
   // The live preview follows the colour as it is picked.
   await page.getByLabel('Primary colour (buttons and links)').fill(NEW_COLOUR);

@@ -41,9 +41,10 @@ test('access link -> Continue -> open invoices with the right total, hydrated', 
   const statuses = await page.locator('table.invoice-table tbody .status').allTextContents();
   assert.ok(statuses.filter((s) => /overdue/.test(s)).length >= 2, `overdue invoices shown: ${statuses}`);
 
-  // Hydration: the sort links become in-page navigation. A marker on window
-  // survives only if the click did not reload the document; until the wasm
-  // has hydrated, a click is a plain page load, so retry until it sticks.
+  // Hydration: the sort links are an island that reorders the table's rows
+  // in the page. A marker on window survives only if the click did not
+  // reload the document; until the island has hydrated, a click is a plain
+  // page load (the server sorts), so retry until it sticks.
   const firstNumberBy = async () => (await rows.first().locator('th').textContent()).trim();
   const byDue = await firstNumberBy();
   let hydrated = false;
@@ -62,9 +63,16 @@ test('access link -> Continue -> open invoices with the right total, hydrated', 
   assert.ok(hydrated, `sorting happened in the page (hydrated), not by a reload; browser problems: ${problems.join(' | ')}`);
   const amounts = (await page.locator('table.invoice-table tbody td.num').allTextContents()).map(cents);
   assert.deepEqual(amounts, [...amounts].sort((a, b) => b - a), 'sorted largest first');
+  // An unticked invoice stays unticked when the rows are reordered.
+  const unticked = (await rows.first().locator('th').textContent()).trim();
+  await rows.first().getByRole('checkbox').uncheck();
   await page.getByRole('link', { name: 'Due date' }).click();
   await page.waitForFunction(() => document.querySelector('a[aria-current="true"]')?.textContent === 'Due date');
   assert.equal(await firstNumberBy(), byDue, 'back to oldest due first');
+  const row = page.locator(`table.invoice-table tbody tr[data-invoice="${unticked}"]`);
+  assert.equal(await row.getByRole('checkbox').isChecked(), false, `${unticked} is still unticked after sorting`);
+  assert.equal(await page.locator('table.invoice-table tbody input[type=checkbox]:checked').count(), count - 1);
+  await row.getByRole('checkbox').check();
   assert.equal(await page.evaluate(() => window.__settleMarker), 'same-document');
 
   await assertAccessible(page, 'account page');

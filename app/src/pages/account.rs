@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// How the invoice table is ordered; carried in `?sort=` so it works as a
-/// plain link without JavaScript and as in-page navigation with it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// plain link without JavaScript and sorts in the page with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     DueDate,
     AmountDue,
@@ -30,14 +30,31 @@ impl SortKey {
     }
 }
 
-/// Oldest due first, or largest amount first (ties: oldest due first).
-pub fn sort_invoices(rows: &mut [OpenInvoice], key: SortKey) {
-    match key {
-        SortKey::DueDate => rows.sort_by(|a, b| a.due_on.cmp(&b.due_on).then_with(|| a.number.cmp(&b.number))),
-        SortKey::AmountDue => {
-            rows.sort_by(|a, b| b.amount_due.minor.cmp(&a.amount_due.minor).then_with(|| a.due_on.cmp(&b.due_on)))
+/// What a row is ordered by, read from the invoice on the server and from
+/// the row's `data-` attributes in the browser, so both order alike.
+pub struct SortFields<'a> {
+    pub due_on: &'a str,
+    pub amount_minor: i64,
+    pub number: &'a str,
+}
+
+impl SortKey {
+    /// Oldest due first, or largest amount first (ties: oldest due first);
+    /// the invoice number breaks any remaining tie, so the order is total.
+    pub fn compare(self, a: &SortFields, b: &SortFields) -> std::cmp::Ordering {
+        match self {
+            SortKey::DueDate => a.due_on.cmp(b.due_on),
+            SortKey::AmountDue => b.amount_minor.cmp(&a.amount_minor).then_with(|| a.due_on.cmp(b.due_on)),
         }
+        .then_with(|| a.number.cmp(b.number))
     }
+}
+
+pub fn sort_invoices(rows: &mut [OpenInvoice], key: SortKey) {
+    fn fields(i: &OpenInvoice) -> SortFields<'_> {
+        SortFields { due_on: &i.due_on, amount_minor: i.amount_due.minor, number: &i.number }
+    }
+    rows.sort_by(|a, b| key.compare(&fields(a), &fields(b)));
 }
 
 #[component]
@@ -62,53 +79,23 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn Account(view: AccountView) -> impl IntoView {
     let query = use_query_map();
-    let sort = move || SortKey::from_query(query.read().get("sort"));
+    let sort = SortKey::from_query(query.read_untracked().get("sort"));
     let b = view.branding.clone();
-    let base = format!("{}/account", b.portal_home());
     let sign_out = format!("{}/sign-out", b.portal_home());
     let title = format!("Your account · {}", b.display_name);
-    let invoices = view.invoices.clone();
-    let has_invoices = !invoices.is_empty();
-    let count = invoices.len();
-
-    let sort_link = move |key: SortKey, label: &'static str| {
-        let href = format!("{base}?sort={}", key.query_value());
-        let current = move || if sort() == key { Some("true") } else { None };
+    let has_invoices = !view.invoices.is_empty();
+    let pay_all = format!("{}/pay", b.portal_home());
+    let table = has_invoices.then(|| {
         view! {
-            // A plain link: the router turns it into in-page navigation once
-            // hydrated; without JavaScript the server sorts.
-            <a href=href class="sort__option" aria-current=current>{label}</a>
+            <OpenInvoices
+                invoices=view.invoices.clone()
+                sort
+                locale=view.locale.clone()
+                time_zone=view.time_zone.clone()
+                portal_home=b.portal_home()
+            />
         }
-    };
-
-    let invoice_base = format!("{}/invoices", b.portal_home());
-    let pay_action = format!("{}/pay", b.portal_home());
-    let pay_all = pay_action.clone();
-    let locale = view.locale.clone();
-    let rows = move || {
-        let invoice_base = invoice_base.clone();
-        let locale = locale.clone();
-        let mut rows = invoices.clone();
-        sort_invoices(&mut rows, sort());
-        rows.into_iter()
-            .map(move |inv| {
-                let status = inv.status_text();
-                view! {
-                    <tr data-invoice=inv.number.clone()>
-                        <td class="pick">
-                            <input type="checkbox" name="invoice" value=inv.id.clone() checked=true
-                                aria-label=format!("Pay {}", inv.number)/>
-                        </td>
-                        <th scope="row"><a href=format!("{invoice_base}/{}", inv.id)>{inv.number.clone()}</a></th>
-                        <td><time datetime=inv.issued_on.clone()>{inv.issued_on_display.clone()}</time></td>
-                        <td><time datetime=inv.due_on.clone()>{inv.due_on_display.clone()}</time></td>
-                        <td class="num">{inv.amount_due.display_in(&locale)}</td>
-                        <td><span class=inv.status.css_class()>{status}</span></td>
-                    </tr>
-                }
-            })
-            .collect_view()
-    };
+    });
 
     view! {
         <Title text=title/>
@@ -149,50 +136,7 @@ fn Account(view: AccountView) -> impl IntoView {
                     }.into_any()
                 }}
             </section>
-            {has_invoices.then(move || view! {
-                <section class="invoices" aria-labelledby="invoices-heading">
-                    <div class="invoices__head">
-                        <h2 id="invoices-heading">"Open invoices"</h2>
-                        <nav class="sort" aria-label="Sort invoices">
-                            <span class="sort__label">"Sort by"</span>
-                            {sort_link(SortKey::DueDate, "Due date")}
-                            {sort_link(SortKey::AmountDue, "Amount due")}
-                        </nav>
-                    </div>
-                    <form method="get" action=pay_action.clone() class="pay-form" data-testid="select-form">
-                    <div class="table-wrap">
-                        <table class="invoice-table">
-                            <caption class="visually-hidden">
-                                {count} " open invoices; dates in " {view.time_zone.clone()}
-                            </caption>
-                            <thead>
-                                <tr>
-                                    <th scope="col"><span class="visually-hidden">"Pay"</span></th>
-                                    <th scope="col">"Invoice"</th>
-                                    <th scope="col">"Issued"</th>
-                                    <th scope="col">"Due"</th>
-                                    <th scope="col" class="num">"Amount due"</th>
-                                    <th scope="col">"Status"</th>
-                                </tr>
-                            </thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                    <p class="muted small">"Dates are shown in your time zone (" {view.time_zone.clone()} ")."</p>
-                    <div class="pay-form__actions">
-                        <label for="pay-amount">"Amount to pay (optional)"</label>
-                        <input id="pay-amount" name="amount" class="input input--amount" inputmode="decimal"
-                            aria-describedby="pay-amount-hint"/>
-                        <p id="pay-amount-hint" class="muted small">
-                            "Leave empty to pay the ticked invoices in full. A smaller amount goes to the oldest first."
-                        </p>
-                        <button type="submit" class="button button--primary" data-testid="review-payment">
-                            "Review payment"
-                        </button>
-                    </div>
-                    </form>
-                </section>
-            })}
+            {table}
             <nav class="no-print account-links" aria-label="Your account">
                 <a href=format!("{}/payments", b.portal_home())>"Payment history"</a>
                 <a href=format!("{}/account/settings", b.portal_home())>"Contact details and preferences"</a>
@@ -202,6 +146,151 @@ fn Account(view: AccountView) -> impl IntoView {
                 <button type="submit" class="button button--secondary">"Sign out"</button>
             </form>
         </BrandedLayout>
+    }
+}
+
+/// The open invoices with a tick each, and the form that reviews paying the
+/// ticked ones. Plain server-rendered HTML: only the sort links are an
+/// island ([`SortLinks`]).
+#[component]
+fn OpenInvoices(
+    mut invoices: Vec<OpenInvoice>,
+    sort: SortKey,
+    locale: String,
+    time_zone: String,
+    portal_home: String,
+) -> impl IntoView {
+    sort_invoices(&mut invoices, sort);
+    let count = invoices.len();
+    let invoice_base = format!("{portal_home}/invoices");
+    let rows = invoices
+        .into_iter()
+        .map(|inv| {
+            let status = inv.status_text();
+            view! {
+                <tr data-invoice=inv.number.clone() data-due=inv.due_on.clone() data-amount=inv.amount_due.minor>
+                    <td class="pick">
+                        <input type="checkbox" name="invoice" value=inv.id.clone() checked=true
+                            aria-label=format!("Pay {}", inv.number)/>
+                    </td>
+                    <th scope="row"><a href=format!("{invoice_base}/{}", inv.id)>{inv.number.clone()}</a></th>
+                    <td><time datetime=inv.issued_on.clone()>{inv.issued_on_display.clone()}</time></td>
+                    <td><time datetime=inv.due_on.clone()>{inv.due_on_display.clone()}</time></td>
+                    <td class="num">{inv.amount_due.display_in(&locale)}</td>
+                    <td><span class=inv.status.css_class()>{status}</span></td>
+                </tr>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <section class="invoices" aria-labelledby="invoices-heading">
+            <div class="invoices__head">
+                <h2 id="invoices-heading">"Open invoices"</h2>
+                <SortLinks sort account=format!("{portal_home}/account")/>
+            </div>
+            <form method="get" action=format!("{portal_home}/pay") class="pay-form" data-testid="select-form">
+            <div class="table-wrap">
+                <table class="invoice-table">
+                    <caption class="visually-hidden">
+                        {count} " open invoices; dates in " {time_zone.clone()}
+                    </caption>
+                    <thead>
+                        <tr>
+                            <th scope="col"><span class="visually-hidden">"Pay"</span></th>
+                            <th scope="col">"Invoice"</th>
+                            <th scope="col">"Issued"</th>
+                            <th scope="col">"Due"</th>
+                            <th scope="col" class="num">"Amount due"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <p class="muted small">"Dates are shown in your time zone (" {time_zone} ")."</p>
+            <div class="pay-form__actions">
+                <label for="pay-amount">"Amount to pay (optional)"</label>
+                <input id="pay-amount" name="amount" class="input input--amount" inputmode="decimal"
+                    aria-describedby="pay-amount-hint"/>
+                <p id="pay-amount-hint" class="muted small">
+                    "Leave empty to pay the ticked invoices in full. A smaller amount goes to the oldest first."
+                </p>
+                <button type="submit" class="button button--primary" data-testid="review-payment">
+                    "Review payment"
+                </button>
+            </div>
+            </form>
+        </section>
+    }
+}
+
+/// "Sort by: Due date · Amount due". Without JavaScript these are plain
+/// links and the server sorts. As an island (the only wasm the account page
+/// runs) a click moves the table's rows into the new order in place and
+/// keeps `?sort=` in the address, so a reload or a shared link shows the
+/// same order. Moving the rows, rather than drawing them again, keeps what
+/// the customer unticked and costs the page no copy of its invoices.
+#[island]
+fn SortLinks(sort: SortKey, account: String) -> impl IntoView {
+    let sort = RwSignal::new(sort);
+    let link = move |key: SortKey, label: &'static str| {
+        let href = format!("{account}?sort={}", key.query_value());
+        let current = move || (sort.get() == key).then_some("true");
+        let target = href.clone();
+        let in_page = move |ev: leptos::ev::MouseEvent| {
+            // A click meant for a new tab or window keeps the browser's own behaviour.
+            if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() || ev.button() != 0 {
+                return;
+            }
+            ev.prevent_default();
+            reorder_rows(key);
+            sort.set(key);
+            if let Ok(history) = window().history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
+            }
+        };
+        view! { <a href=href class="sort__option" aria-current=current on:click=in_page>{label}</a> }
+    };
+    view! {
+        <nav class="sort" aria-label="Sort invoices">
+            <span class="sort__label">"Sort by"</span>
+            {link(SortKey::DueDate, "Due date")}
+            {link(SortKey::AmountDue, "Amount due")}
+        </nav>
+    }
+}
+
+/// Puts the invoice table's rows in `key`'s order, reading each row's sort
+/// fields from its `data-` attributes (which the server wrote).
+fn reorder_rows(key: SortKey) {
+    struct Row {
+        element: leptos::web_sys::Element,
+        due_on: String,
+        amount_minor: i64,
+        number: String,
+    }
+    let Ok(Some(tbody)) = document().query_selector("table.invoice-table tbody") else { return };
+    let children = tbody.children();
+    let mut rows: Vec<Row> = (0..children.length())
+        .filter_map(|i| children.item(i))
+        .map(|element| {
+            let attr = |name: &str| element.get_attribute(name).unwrap_or_default();
+            Row {
+                due_on: attr("data-due"),
+                amount_minor: attr("data-amount").parse().unwrap_or(0),
+                number: attr("data-invoice"),
+                element,
+            }
+        })
+        .collect();
+    fn fields(r: &Row) -> SortFields<'_> {
+        SortFields { due_on: &r.due_on, amount_minor: r.amount_minor, number: &r.number }
+    }
+    rows.sort_by(|a, b| key.compare(&fields(a), &fields(b)));
+    for row in rows {
+        // Appending a row that is already in the table moves it to the end.
+        let _ = tbody.append_child(&row.element);
     }
 }
 
@@ -296,5 +385,20 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(), ["C", "A", "B"]);
         assert_eq!(SortKey::from_query(Some("amount".into())), SortKey::AmountDue);
         assert_eq!(SortKey::from_query(Some("bogus".into())), SortKey::DueDate);
+    }
+
+    #[test]
+    fn ties_end_in_one_order_whatever_order_the_rows_start_in() {
+        // The browser sorts the rows it has, in the page's current order; it
+        // must reach the order the server would render.
+        let rows = vec![inv("B", "2026-01-01", 50), inv("A", "2026-01-01", 50), inv("C", "2026-01-01", 50)];
+        for key in [SortKey::DueDate, SortKey::AmountDue] {
+            let mut forward = rows.clone();
+            let mut backward: Vec<_> = rows.iter().rev().cloned().collect();
+            sort_invoices(&mut forward, key);
+            sort_invoices(&mut backward, key);
+            assert_eq!(forward, backward);
+            assert_eq!(forward.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(), ["A", "B", "C"]);
+        }
     }
 }

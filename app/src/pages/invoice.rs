@@ -5,9 +5,9 @@ use crate::types::PaymentView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Prints the page (the stylesheet has a print layout). Needs JavaScript;
-/// without it the browser's own Print does the same.
-#[component]
+/// Prints the page (the stylesheet has a print layout). An island: it needs
+/// JavaScript, and without it the browser's own Print does the same.
+#[island]
 fn PrintButton() -> impl IntoView {
     view! {
         <button type="button" class="button button--secondary no-print" on:click=move |_| {

@@ -33,9 +33,9 @@ pub struct AccountSecurity {
 
 /// One row of the account page's table.
 ///
-/// On the wire it is a JSON array, not an object (see [`OpenInvoiceWire`]):
-/// the page carries every open invoice twice, as HTML and as hydration data,
-/// and field names were a third of the page with 50 invoices.
+/// On the wire (the `account` server function's reply) it is a JSON array,
+/// not an object (see [`OpenInvoiceWire`]): when the page still carried it
+/// as hydration data, field names were a third of the page with 50 invoices.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "OpenInvoiceWire", into = "OpenInvoiceWire")]
 pub struct OpenInvoice {

@@ -38,7 +38,11 @@ fn text_field(
     }
 }
 
-fn body(v: BrandingView) -> AnyView {
+/// The form and its live previews. An island: the portal preview follows
+/// the name and colours as they are typed; without JavaScript the form
+/// still saves and the previews show what was saved.
+#[island]
+fn BrandingEditor(v: BrandingView) -> impl IntoView {
     let base = format!("/m/{}", v.header.slug);
     let (name, set_name) = signal(v.form.display_name.clone());
     let (primary, set_primary) = signal(v.form.primary_color.clone());
@@ -154,7 +158,7 @@ pub fn ConsoleBrandingPage() -> impl IntoView {
                                 let class = if ok { "notice notice--ok" } else { "notice notice--error" };
                                 view! { <p class=class role="status">{text}</p> }
                             })}
-                            {body(v)}
+                            <BrandingEditor v/>
                         </ConsoleLayout>
                     }
                     .into_any(),
