@@ -17,6 +17,16 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a pool talks to. Pools come only from [`Db::connect`],
+    /// which accepts nothing but these two schemes.
+    pub fn of(pool: &AnyPool) -> Backend {
+        if pool.connect_options().database_url.scheme() == "sqlite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
     pub fn from_url(url: &str) -> Option<Backend> {
         if url.starts_with("sqlite:") {
             Some(Backend::Sqlite)

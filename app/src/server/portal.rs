@@ -134,7 +134,9 @@ pub async fn account_view(
     if merchant_id.as_str() != merchant.id {
         return Err(AppError::NotSignedIn);
     }
-    let customer = customers::find(pool, merchant_id, &identity.customer_id).await?.ok_or(AppError::NotSignedIn)?;
+    let (customer, has_password) = customers::find_with_password_flag(pool, merchant_id, &identity.customer_id)
+        .await?
+        .ok_or(AppError::NotSignedIn)?;
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
     let today = now.to_timestamp().to_zoned(zone.clone()).date();
     let rows = invoices::open_for_customer(pool, merchant_id, &identity.customer_id).await?;
@@ -166,7 +168,6 @@ pub async fn account_view(
             status,
         });
     }
-    let has_password = customers::password_hash(pool, merchant_id, &identity.customer_id).await?.is_some();
     let autopay_problem = super::payments::autopay::latest_failure(pool, &identity.merchant_id, &identity.customer_id)
         .await?
         .map(|(message, at)| {

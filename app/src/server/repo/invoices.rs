@@ -4,7 +4,7 @@ use crate::types::Currency;
 use sqlx::any::AnyExecutor;
 use sqlx::AnyPool;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct InvoiceRow {
     pub id: String,
     pub customer_id: String,
@@ -20,6 +20,21 @@ pub struct InvoiceRow {
 }
 
 impl InvoiceRow {
+    /// The fields in declaration order, for reads as JSON arrays.
+    pub const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "customer_id",
+        "number",
+        "currency",
+        "subtotal_minor",
+        "tax_minor",
+        "total_minor",
+        "amount_paid_minor",
+        "status",
+        "issued_at",
+        "due_at",
+    ];
+
     pub fn amount_due_minor(&self) -> i64 {
         self.total_minor - self.amount_paid_minor
     }
@@ -154,21 +169,29 @@ async fn insert_line<'c>(
 }
 
 /// The customer's invoices with something left to pay, oldest due first.
+/// Read as one JSON row (`bulk::fetch_json`): every page that lists them
+/// (the account page with 50 open invoices under load) would otherwise
+/// pass each invoice through SQLite's driver thread on its own.
 pub async fn open_for_customer(
     pool: &AnyPool,
     merchant: &MerchantId,
     customer: &CustomerId,
 ) -> Result<Vec<InvoiceRow>, sqlx::Error> {
-    sqlx::query_as(
+    let mut rows: Vec<InvoiceRow> = super::bulk::fetch_json(
+        pool,
+        crate::server::db::Backend::of(pool),
+        InvoiceRow::COLUMNS,
         "SELECT id, customer_id, number, currency, subtotal_minor, tax_minor, total_minor, amount_paid_minor, \
          status, issued_at, due_at FROM invoices \
          WHERE merchant_id = $1 AND customer_id = $2 AND status = 'open' AND total_minor > amount_paid_minor \
          ORDER BY due_at, number",
+        &[merchant.as_str().into(), customer.as_str().into()],
     )
-    .bind(merchant.as_str())
-    .bind(customer.as_str())
-    .fetch_all(pool)
-    .await
+    .await?;
+    // An aggregate over an ordered subquery keeps its order in practice but
+    // not by any guarantee; payments are allocated in this order.
+    rows.sort_by(|a, b| (a.due_at, &a.number).cmp(&(b.due_at, &b.number)));
+    Ok(rows)
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
