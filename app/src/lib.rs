@@ -20,7 +20,7 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Islands mode: pages are server-rendered HTML and stay as they are; the
     // island script that loads this module then hydrates each `#[island]`
-    // (the invoice table's sorting, the print button, the branding preview).
+    // (the invoice table's sort links, the print button, the branding editor).
     leptos::mount::hydrate_islands();
     // Third-party scripts that add to the page (Stripe.js's dialogs) wait
     // for this mark, so they never change the DOM while islands hydrate.

@@ -47,6 +47,7 @@ async fn an_access_link_alone_cannot_set_a_password(backend: Backend) {
     sign_in_with_link(&app, &client, &path).await;
     let html = page(client.get(app.url("/p/acme/account")).send().await.unwrap()).await;
     assert!(html.contains("sign in with an emailed code"), "explains the step-up");
+    assert!(html.contains("No password set."), "the account page knows there is no password yet");
     let to = post_password(&app, &client, "", "violet tractor harbour", "violet tractor harbour").await;
     assert_eq!(to.as_deref(), Some("/p/acme/account?password_error=stepup#security"));
     assert_eq!(stored_hash(&app).await, None);
@@ -89,6 +90,8 @@ async fn set_after_email_code_then_sign_in_with_it(backend: Backend) {
     assert!(!hash.contains("violet"));
     let html = page(client.get(app.url("/p/acme/account?password=saved")).send().await.unwrap()).await;
     assert!(html.contains("Your password is saved."));
+    assert!(html.contains("You can sign in with your email and password."), "the account page sees the password");
+    assert!(!html.contains("No password set."));
 
     // Changing it needs the current one (a wrong one is refused even now).
     let to = post_password(&app, &client, "wrong one", "marble orchard lantern", "marble orchard lantern").await;

@@ -177,14 +177,17 @@ pub async fn open_for_customer(
     merchant: &MerchantId,
     customer: &CustomerId,
 ) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM invoices \
+         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'open' AND total_minor > amount_paid_minor \
+         ORDER BY due_at, number",
+        InvoiceRow::COLUMNS.join(", ")
+    );
     let mut rows: Vec<InvoiceRow> = super::bulk::fetch_json(
         pool,
         crate::server::db::Backend::of(pool),
         InvoiceRow::COLUMNS,
-        "SELECT id, customer_id, number, currency, subtotal_minor, tax_minor, total_minor, amount_paid_minor, \
-         status, issued_at, due_at FROM invoices \
-         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'open' AND total_minor > amount_paid_minor \
-         ORDER BY due_at, number",
+        &sql,
         &[merchant.as_str().into(), customer.as_str().into()],
     )
     .await?;
