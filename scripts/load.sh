@@ -4,8 +4,11 @@
 #
 #  1. The signed-in account page of a customer with 50 open invoices under
 #     32 concurrent connections: requests/s and p50/p99 latency, next to a
-#     bare axum handler serving the same page from memory, and the ratio
-#     (targets: ratio >= 0.4, p99 <= 20 ms). On SQLite and on PostgreSQL.
+#     bare axum handler doing the same work (server/examples/bare_account.rs:
+#     the same reads and figures, the page written by hand, no Leptos and no
+#     middleware) and the ratio (targets: ratio >= 0.4, p99 <= 20 ms); and,
+#     for scale, axum serving the same bytes from memory (bare_axum.rs).
+#     On SQLite and on PostgreSQL.
 #  2. A soak: the same load for SOAK_MINUTES (default 10) on SQLite: errors
 #     (target 0) and the server's memory, first minute against the last
 #     (target: growth under 10%).
@@ -26,10 +29,11 @@ command -v wrk > /dev/null || {
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk > /dev/null
 }
-echo "building release binaries (settle, bare_axum)…" >&2
-cargo build -q --release -p settle --bin settle --example bare_axum
+echo "building release binaries (settle, bare_account, bare_axum)…" >&2
+cargo build -q --release -p settle --bin settle --example bare_account --example bare_axum
 BIN=target/release/settle
-BARE=target/release/examples/bare_axum
+BARE=target/release/examples/bare_account
+STATIC=target/release/examples/bare_axum
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -37,6 +41,7 @@ cleanup() { kill "${PIDS[@]}" 2> /dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_ready() { for _ in $(seq 1 300); do curl -fs "$1/readyz" > /dev/null 2>&1 && return 0; sleep 0.1; done; echo "no server at $1" >&2; return 1; }
+wait_port() { for _ in $(seq 1 300); do (: > "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # wrk's numbers: requests/s, p50 and p99 in ms, and failed responses.
 ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }
@@ -75,27 +80,51 @@ sign_in() {
     | sed -n 's/^[Ss]et-[Cc]ookie: \(settle_session=[^;]*\).*/\1/p' | tail -n1
 }
 
+# Runs wrk against $1 (URL) with the cookie $2 after a warm-up; output in $3.
+measure() {
+  wrk -t2 -c32 -d5s -H "Cookie: $2" "$1" > /dev/null
+  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Cookie: $2" "$1" > "$3"
+}
+
+# Prints one measured line: label, wrk output file.
+line() { printf '   %-13s %9.0f req/s  p50 %6s ms  p99 %6s ms  (%s)\n' "$1" "$(rps "$2")" "$(pct "$2" 50)" "$(pct "$2" 99)" "$(failures "$2")"; }
+
 compare() {
-  local backend=$1
+  local backend=$1 db=$2
   local cookie; cookie=$(sign_in load@example.com 203.0.113.1)
   [ -n "$cookie" ] || { echo "sign-in failed" >&2; exit 1; }
   curl -fs -H "Cookie: $cookie" "$URL/p/acme/account" > "$WORK/page.html"
   local invoices; invoices=$(grep -o 'LOAD-[0-9]*' "$WORK/page.html" | sort -u | wc -l)
-  wrk -t2 -c32 -d5s -H "Cookie: $cookie" "$URL/p/acme/account" > /dev/null   # warm-up
-  wrk -t2 -c32 -d"${DURATION}s" --latency -H "Cookie: $cookie" "$URL/p/acme/account" > "$WORK/settle.txt"
+  measure "$URL/p/acme/account" "$cookie" "$WORK/settle.txt"
+
+  # The same page by hand, on the same database and session.
   local bport; bport=$(free_port)
-  $BARE "$WORK/page.html" "127.0.0.1:$bport" & local bpid=$!
+  $BARE "$db" acme "$WORK/page.html" "127.0.0.1:$bport" & local bpid=$!
   PIDS+=("$bpid")
-  sleep 0.5
-  wrk -t2 -c32 -d5s "http://127.0.0.1:$bport/" > /dev/null
-  wrk -t2 -c32 -d"${DURATION}s" --latency "http://127.0.0.1:$bport/" > "$WORK/bare.txt"
+  wait_port "$bport"
+  curl -fs -H "Cookie: $cookie" "http://127.0.0.1:$bport/p/acme/account" > "$WORK/bare.html"
+  local bare_invoices; bare_invoices=$(grep -o 'LOAD-[0-9]*' "$WORK/bare.html" | sort -u | wc -l)
+  [ "$bare_invoices" = "$invoices" ] || { echo "bare_account shows $bare_invoices invoices, Settle $invoices" >&2; exit 1; }
+  measure "http://127.0.0.1:$bport/p/acme/account" "$cookie" "$WORK/bare.txt"
   kill "$bpid"
-  local s b; s=$(rps "$WORK/settle.txt"); b=$(rps "$WORK/bare.txt")
-  echo "== $backend: account page ($(wc -c < "$WORK/page.html") bytes, $invoices open invoices), 32 connections, ${DURATION}s"
-  printf '   settle     %9.0f req/s  p50 %6s ms  p99 %6s ms  (%s)\n' "$s" "$(pct "$WORK/settle.txt" 50)" "$(pct "$WORK/settle.txt" 99)" "$(failures "$WORK/settle.txt")"
-  printf '   bare axum  %9.0f req/s  p50 %6s ms  p99 %6s ms\n' "$b" "$(pct "$WORK/bare.txt" 50)" "$(pct "$WORK/bare.txt" 99)"
-  echo "   ratio $(awk -v s="$s" -v b="$b" 'BEGIN {printf "%.2f", s/b}') (target >= 0.4); p99 target <= 20 ms"
-  echo "# figure load $backend: $s req/s, p50 $(pct "$WORK/settle.txt" 50) ms, p99 $(pct "$WORK/settle.txt" 99) ms; bare axum $b req/s; ratio $(awk -v s="$s" -v b="$b" 'BEGIN {printf "%.2f", s/b}')"
+
+  # Settle's bytes from memory: what axum alone can do on this machine.
+  local sport; sport=$(free_port)
+  $STATIC "$WORK/page.html" "127.0.0.1:$sport" & local spid=$!
+  PIDS+=("$spid")
+  wait_port "$sport"
+  measure "http://127.0.0.1:$sport/" "" "$WORK/static.txt"
+  kill "$spid"
+
+  local s b ratio; s=$(rps "$WORK/settle.txt"); b=$(rps "$WORK/bare.txt")
+  ratio=$(awk -v s="$s" -v b="$b" 'BEGIN {printf "%.2f", s/b}')
+  echo "== $backend: account page, 50 open invoices, 32 connections, ${DURATION}s"
+  echo "   Settle $(wc -c < "$WORK/page.html") bytes ($invoices invoices); by hand $(wc -c < "$WORK/bare.html") bytes ($bare_invoices invoices)"
+  line "settle" "$WORK/settle.txt"
+  line "by hand" "$WORK/bare.txt"
+  line "from memory" "$WORK/static.txt"
+  echo "   ratio $ratio (Settle against by hand; target >= 0.4); p99 target <= 20 ms"
+  echo "# figure load $backend: $s req/s, p50 $(pct "$WORK/settle.txt" 50) ms, p99 $(pct "$WORK/settle.txt" 99) ms; by hand $b req/s, p99 $(pct "$WORK/bare.txt" 99) ms; ratio $ratio; from memory $(rps "$WORK/static.txt") req/s"
 }
 
 # 1. PostgreSQL, then SQLite (which the soak and the sessions then use).
@@ -103,11 +132,11 @@ PG_DB="settle_load_$$"
 psql "$PG_ADMIN" -qc "CREATE DATABASE $PG_DB" > /dev/null
 PG_URL=$(echo "$PG_ADMIN" | sed "s#/[^/]*\$#/$PG_DB#")
 start_settle "$PG_URL"
-compare PostgreSQL
+compare PostgreSQL "$PG_URL"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2> /dev/null || true
 psql "$PG_ADMIN" -qc "DROP DATABASE $PG_DB WITH (FORCE)" > /dev/null || true
 start_settle "sqlite://$WORK/data/settle.db?mode=rwc"
-compare SQLite
+compare SQLite "sqlite://$WORK/data/settle.db?mode=rwc"
 
 # 2. Soak on SQLite: one-minute rounds, memory after each.
 cookie=$(sign_in load@example.com 203.0.113.2)

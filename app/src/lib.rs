@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod console_api;
+pub mod html_text;
 pub mod pages;
 pub mod types;
 

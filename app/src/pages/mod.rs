@@ -11,7 +11,7 @@ mod portal_home;
 mod settings;
 mod sign_in;
 
-pub use account::AccountPage;
+pub use account::{invoice_rows_html, AccountPage};
 pub use console::{
     ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage,
     ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsoleInvoicePage, ConsoleInvoicesPage,
