@@ -3,7 +3,7 @@
 
 use super::ids::{CustomerId, MerchantId};
 use super::portal_session::{PortalIdentity, SignInMethod};
-use super::repo::{access_tokens, customers, invoices, merchants};
+use super::repo::{access_tokens, account_page, customers, merchants};
 use super::tokens::SecretToken;
 use super::{AppError, UtcMillis};
 use crate::types::{
@@ -134,12 +134,10 @@ pub async fn account_view(
     if merchant_id.as_str() != merchant.id {
         return Err(AppError::NotSignedIn);
     }
-    let (customer, has_password) = customers::find_with_password_flag(pool, merchant_id, &identity.customer_id)
-        .await?
-        .ok_or(AppError::NotSignedIn)?;
+    let account_page::AccountRead { customer, has_password, open_invoices: rows, autopay_failure } =
+        account_page::read(pool, merchant_id, &identity.customer_id).await?.ok_or(AppError::NotSignedIn)?;
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
     let today = now.to_timestamp().to_zoned(zone.clone()).date();
-    let rows = invoices::open_for_customer(pool, merchant_id, &identity.customer_id).await?;
 
     let mut open = Vec::with_capacity(rows.len());
     for row in rows {
@@ -168,12 +166,10 @@ pub async fn account_view(
             status,
         });
     }
-    let autopay_problem = super::payments::autopay::latest_failure(pool, &identity.merchant_id, &identity.customer_id)
-        .await?
-        .map(|(message, at)| {
-            let day = human_date(local_date(at, &zone), &customer.locale);
-            format!("Autopay couldn't charge your card on {day}: {message}")
-        });
+    let autopay_problem = autopay_failure.map(|(message, at)| {
+        let day = human_date(local_date(at, &zone), &customer.locale);
+        format!("Autopay couldn't charge your card on {day}: {message}")
+    });
     Ok(AccountView {
         autopay_problem,
         security: AccountSecurity {

@@ -78,21 +78,43 @@ pub async fn fetch_json<T: DeserializeOwned>(
     query: &str,
     binds: &[Val],
 ) -> Result<Vec<T>, sqlx::Error> {
-    let cells: Vec<String> = columns.iter().map(|c| format!("q.{c}")).collect();
-    let sql = match backend {
-        Backend::Sqlite => format!("SELECT json_group_array(json_array({})) FROM ({query}) q", cells.join(", ")),
-        Backend::Postgres => format!(
-            "SELECT CAST(COALESCE(json_agg(json_build_array({})), '[]') AS TEXT) FROM ({query}) q",
-            cells.join(", ")
-        ),
-    };
+    let sql = format!("SELECT {} FROM ({query}) q", json_rows(backend, "q", columns));
     let mut q = sqlx::query(&sql);
     for v in binds {
         q = bind_val(q, v);
     }
     use sqlx::Row;
     let json: String = q.fetch_one(pool).await?.try_get(0)?;
-    serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    from_json(&json)
+}
+
+/// An aggregate expression: the rows of `alias`'s `columns` as one JSON
+/// array of arrays in TEXT, `[]` when there are none.
+pub fn json_rows(backend: Backend, alias: &str, columns: &[&str]) -> String {
+    let cells = qualified(alias, columns);
+    match backend {
+        Backend::Sqlite => format!("json_group_array(json_array({cells}))"),
+        Backend::Postgres => format!("CAST(COALESCE(json_agg(json_build_array({cells})), '[]') AS TEXT)"),
+    }
+}
+
+/// An expression: one row's `columns` of `alias` as a JSON array in TEXT.
+pub fn json_row(backend: Backend, alias: &str, columns: &[&str]) -> String {
+    let cells = qualified(alias, columns);
+    match backend {
+        Backend::Sqlite => format!("json_array({cells})"),
+        Backend::Postgres => format!("CAST(json_build_array({cells}) AS TEXT)"),
+    }
+}
+
+fn qualified(alias: &str, columns: &[&str]) -> String {
+    columns.iter().map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Decodes what [`json_rows`] or [`json_row`] produced (structs deserialize
+/// from arrays, their fields in column order).
+pub fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 fn bind_val<'q>(

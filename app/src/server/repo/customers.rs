@@ -45,7 +45,7 @@ pub struct NewCustomer {
     pub autopay_enabled: bool,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, merchant_id, external_ref, name, email, phone, time_zone, locale, status, autopay_enabled, created_at";
 
 pub async fn insert<'c>(
@@ -86,31 +86,6 @@ pub async fn find<'c>(
         .bind(id.as_str())
         .fetch_optional(ex)
         .await
-}
-
-/// A customer of this merchant and whether they have set a password (the
-/// hash itself stays in the database): the account page's one read of the
-/// customer.
-pub async fn find_with_password_flag(
-    pool: &AnyPool,
-    merchant: &MerchantId,
-    id: &CustomerId,
-) -> Result<Option<(CustomerRow, bool)>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct WithFlag {
-        #[sqlx(flatten)]
-        customer: CustomerRow,
-        has_password: i64,
-    }
-    let row: Option<WithFlag> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password \
-         FROM customers WHERE merchant_id = $1 AND id = $2"
-    ))
-    .bind(merchant.as_str())
-    .bind(id.as_str())
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| (r.customer, r.has_password == 1)))
 }
 
 pub async fn find_by_external_ref<'c>(

@@ -177,24 +177,33 @@ pub async fn open_for_customer(
     merchant: &MerchantId,
     customer: &CustomerId,
 ) -> Result<Vec<InvoiceRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM invoices \
-         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'open' AND total_minor > amount_paid_minor \
-         ORDER BY due_at, number",
-        InvoiceRow::COLUMNS.join(", ")
-    );
     let mut rows: Vec<InvoiceRow> = super::bulk::fetch_json(
         pool,
         crate::server::db::Backend::of(pool),
         InvoiceRow::COLUMNS,
-        &sql,
+        &open_for_customer_sql(),
         &[merchant.as_str().into(), customer.as_str().into()],
     )
     .await?;
-    // An aggregate over an ordered subquery keeps its order in practice but
-    // not by any guarantee; payments are allocated in this order.
-    rows.sort_by(|a, b| (a.due_at, &a.number).cmp(&(b.due_at, &b.number)));
+    sort_open(&mut rows);
     Ok(rows)
+}
+
+/// The SELECT behind [`open_for_customer`]: merchant `$1`, customer `$2`.
+pub(crate) fn open_for_customer_sql() -> String {
+    format!(
+        "SELECT {} FROM invoices \
+         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'open' AND total_minor > amount_paid_minor",
+        InvoiceRow::COLUMNS.join(", ")
+    )
+}
+
+/// Oldest due first, then by number: the order the portal lists open
+/// invoices and payments are allocated in. Sorted here because an aggregate
+/// over an ordered subquery keeps its order in practice but not by any
+/// guarantee.
+pub(crate) fn sort_open(rows: &mut [InvoiceRow]) {
+    rows.sort_by(|a, b| (a.due_at, &a.number).cmp(&(b.due_at, &b.number)));
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

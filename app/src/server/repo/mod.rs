@@ -3,6 +3,7 @@
 //! tenant data takes the merchant id (and the customer id where it applies).
 
 pub mod access_tokens;
+pub mod account_page;
 pub mod bulk;
 pub mod customers;
 pub mod events;
