@@ -71,9 +71,8 @@ pub async fn fetch_portal_home(slug: String) -> Result<PortalHome, PortalError> 
 pub async fn load_account(slug: String) -> Result<AccountView, PortalError> {
     use ssr::*;
     let state = state()?;
-    let pool = state.db.pool();
-    let (merchant, identity) = signed_in(&state, &slug).await?;
-    Ok(portal::account_view(pool, state.clock.now(), &merchant, &identity).await?)
+    let session = session().await?;
+    Ok(portal::signed_in_account(state.db.pool(), &session, &slug, state.clock.now()).await?)
 }
 
 /// The code-entry page: branding and the address a code was sent to.

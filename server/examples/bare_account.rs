@@ -4,9 +4,9 @@
 //! web layer's machinery:
 //!
 //! - the same reads and the same figures: the session row by its cookie,
-//!   checked by `portal_session::for_merchant`, the merchant by slug, and
-//!   `portal::account_view` (customer, open invoices, last autopay failure,
-//!   dates in the customer's zone, balance), through the same pool;
+//!   then `portal::signed_in_account` (the session's checks, the merchant,
+//!   customer, open invoices and last autopay failure in one query, dates in
+//!   the customer's zone, balance), through the same pool;
 //! - the same page: the summary written with `write!`, HTML-escaped, and
 //!   the invoice rows by the function Settle writes them with
 //!   (`invoice_rows_html`); the page's fixed parts (head, navigation,
@@ -20,9 +20,8 @@
 
 use app::html_text::Escaped;
 use app::pages::invoice_rows_html;
-use app::server::portal_session;
-use app::server::repo::merchants;
 use app::server::session_store::DbSessionStore;
+use app::server::{portal, AppError};
 use app::server::{Db, UtcMillis};
 use app::types::AccountView;
 use axum::extract::State;
@@ -91,16 +90,11 @@ async fn page(bare: &Bare, headers: &HeaderMap) -> Result<String, StatusCode> {
         .ok_or(StatusCode::UNAUTHORIZED)?;
     let session = Session::new(Some(session_id), bare.sessions.clone(), None);
     let now = UtcMillis(jiff::Timestamp::now().as_millisecond());
-    let merchant = merchants::find_by_slug(&bare.pool, &bare.slug)
-        .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
-        .ok_or(StatusCode::NOT_FOUND)?;
-    let identity = portal_session::for_merchant(&session, &merchant.merchant_id(), now)
-        .await
-        .map_err(|_| StatusCode::UNAUTHORIZED)?;
-    let view = app::server::portal::account_view(&bare.pool, now, &merchant, &identity)
-        .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let view = portal::signed_in_account(&bare.pool, &session, &bare.slug, now).await.map_err(|e| match e {
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    })?;
 
     let mut html =
         String::with_capacity(bare.head.len() + bare.middle.len() + bare.tail.len() + 512 * view.invoices.len());

@@ -1,8 +1,8 @@
 //! The portal's use cases, between HTTP and the repositories: resolving an
 //! access link, issuing one, and building the account page.
 
-use super::ids::{CustomerId, MerchantId};
-use super::portal_session::{PortalIdentity, SignInMethod};
+use super::ids::CustomerId;
+use super::portal_session::{self, PortalIdentity, SignInMethod};
 use super::repo::{access_tokens, account_page, customers, merchants};
 use super::tokens::SecretToken;
 use super::{AppError, UtcMillis};
@@ -11,6 +11,7 @@ use crate::types::{
 };
 use jiff::tz::TimeZone;
 use sqlx::AnyPool;
+use tower_sessions::Session;
 
 /// An access link checked against one merchant's portal. Short-lived (one
 /// request), so the size difference between variants does not matter.
@@ -122,20 +123,41 @@ pub fn access_link_path(slug: &str, token: &SecretToken) -> String {
     format!("/p/{slug}/l/{}", token.expose())
 }
 
-/// Everything the account page shows, scoped by the session's merchant and
-/// customer.
-pub async fn account_view(
+/// The account page of the customer signed in to the portal `slug`: one
+/// read of the session and one of everything else, the page being the
+/// portal's busiest. Unknown portal: `NotFound`; no session, or one for
+/// another portal or an expired one: `NotSignedIn`.
+pub async fn signed_in_account(
     pool: &AnyPool,
+    session: &Session,
+    slug: &str,
+    now: UtcMillis,
+) -> Result<AccountView, AppError> {
+    let Some(claimed) = portal_session::current(session).await? else {
+        // Not signed in anywhere: whether the portal exists decides the answer.
+        return match merchants::find_by_slug(pool, slug).await? {
+            Some(_) => Err(AppError::NotSignedIn),
+            None => Err(AppError::NotFound),
+        };
+    };
+    let (merchant, account) =
+        account_page::read(pool, &claimed.merchant_id, &claimed.customer_id, slug).await?.ok_or(AppError::NotFound)?;
+    // The same checks as every signed-in page (this portal, not expired),
+    // on the session already loaded.
+    let identity = portal_session::for_merchant(session, &merchant.merchant_id(), now).await?;
+    let account = account.ok_or(AppError::NotSignedIn)?;
+    account_view(now, &merchant, &identity, account)
+}
+
+/// Everything the account page shows, from what [`account_page::read`]
+/// found for the session's merchant and customer.
+fn account_view(
     now: UtcMillis,
     merchant: &merchants::MerchantRow,
     identity: &PortalIdentity,
+    account: account_page::AccountRead,
 ) -> Result<AccountView, AppError> {
-    let merchant_id: &MerchantId = &identity.merchant_id;
-    if merchant_id.as_str() != merchant.id {
-        return Err(AppError::NotSignedIn);
-    }
-    let account_page::AccountRead { customer, has_password, open_invoices: rows, autopay_failure } =
-        account_page::read(pool, merchant_id, &identity.customer_id).await?.ok_or(AppError::NotSignedIn)?;
+    let account_page::AccountRead { customer, has_password, open_invoices: rows, autopay_failure } = account;
     let zone = customer_zone(&customer.time_zone, &merchant.time_zone);
     let today = now.to_timestamp().to_zoned(zone.clone()).date();
 

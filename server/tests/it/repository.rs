@@ -104,15 +104,24 @@ async fn open_invoices_are_scoped_and_ordered(app: TestApp) {
     assert!(customers::find(app.db.pool(), &other.merchant_id(), &b.customer).await.unwrap().is_none());
     assert!(customers::find(app.db.pool(), &mid, &b.customer).await.unwrap().is_some());
 
-    // The account page's single read returns the same invoices, and nothing
-    // for the right customer under the wrong merchant.
-    let read = account_page::read(app.db.pool(), &mid, &a.customer).await.unwrap().expect("A is found");
+    // The account page's single read returns the same invoices, and no
+    // account when the session's merchant is not the portal's.
+    let (m, read) = account_page::read(app.db.pool(), &mid, &a.customer, "acme").await.unwrap().expect("portal found");
+    assert_eq!(m.id, mid.as_str());
+    let read = read.expect("A's account");
     assert_eq!(read.customer.id, a.customer.as_str());
+    assert_eq!(read.customer.name, "A Customer");
     let numbers: Vec<_> = read.open_invoices.iter().map(|r| r.number.as_str()).collect();
     assert_eq!(numbers, ["A-1", "A-2"]);
     assert_eq!(read.open_invoices[0].amount_due_minor(), 12_000);
     assert!(!read.has_password && read.autopay_failure.is_none());
-    assert!(account_page::read(app.db.pool(), &other.merchant_id(), &a.customer).await.unwrap().is_none());
+    let (_, wrong_merchant) =
+        account_page::read(app.db.pool(), &other.merchant_id(), &a.customer, "acme").await.unwrap().unwrap();
+    assert!(wrong_merchant.is_none(), "a session of another merchant reads nothing here");
+    let (m, other_portal) = account_page::read(app.db.pool(), &mid, &a.customer, "other").await.unwrap().unwrap();
+    assert_eq!(m.slug, "other");
+    assert!(other_portal.is_none(), "acme's customer reads nothing on another portal");
+    assert!(account_page::read(app.db.pool(), &mid, &a.customer, "nope").await.unwrap().is_none());
 }
 
 async fn access_tokens_are_scoped_by_merchant(app: TestApp) {
@@ -138,8 +147,8 @@ async fn money_and_time_columns_round_trip_at_full_width(app: TestApp) {
     app.invoice(&mid, &c, "BIG", big, 3, InvoiceStatus::Open, 0).await;
     let rows = invoices::open_for_customer(app.db.pool(), &mid, &c).await.unwrap();
     assert_eq!(rows[0].total_minor, big);
-    let read = account_page::read(app.db.pool(), &mid, &c).await.unwrap().unwrap();
-    assert_eq!(read.open_invoices[0].total_minor, big, "exact through the JSON read too");
+    let (_, read) = account_page::read(app.db.pool(), &mid, &c, "acme").await.unwrap().unwrap();
+    assert_eq!(read.unwrap().open_invoices[0].total_minor, big, "exact through the JSON read too");
     assert_eq!(rows[0].due_at, app.clock.now().plus_days(3).0);
     let pm = payment_methods::NewPaymentMethod {
         gateway: "sandbox".into(),

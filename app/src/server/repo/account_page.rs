@@ -1,15 +1,18 @@
-//! The account page's read of the signed-in customer: one query for the
-//! customer, whether they have a password, their open invoices and their
-//! latest relevant autopay failure.
+//! The account page's one read after the session: the portal's merchant by
+//! its slug and, when the session's customer belongs to it, the customer,
+//! whether they have a password, their open invoices and their latest
+//! relevant autopay failure.
 //!
-//! One query rather than three because the page is the portal's busiest and
-//! on PostgreSQL its time under load went mostly to round trips (measured
-//! with `scripts/load.sh`). The invoices and the failure come back as JSON
-//! text inside the customer's row (see [`super::bulk::json_rows`]).
+//! One query rather than five because the account page is the portal's
+//! busiest, and on PostgreSQL its time under load went mostly to round trips
+//! (measured with `scripts/load.sh`). The customer, the invoices and the
+//! failure come back as JSON text inside the merchant's row (see
+//! [`super::bulk::json_rows`]).
 
 use super::bulk::{self, from_json};
 use super::customers::{CustomerRow, COLUMNS as CUSTOMER_COLUMNS};
 use super::invoices::{open_for_customer_sql, sort_open, InvoiceRow};
+use super::merchants::{MerchantRow, COLUMNS as MERCHANT_COLUMNS};
 use crate::server::db::Backend;
 use crate::server::ids::{CustomerId, MerchantId};
 use crate::server::payments::autopay::LATEST_FAILURE_SQL;
@@ -26,42 +29,60 @@ pub struct AccountRead {
     pub autopay_failure: Option<(String, i64)>,
 }
 
-/// The customer of this merchant with what the account page shows of them;
-/// another merchant's customer id finds nothing.
-pub async fn read(pool: &AnyPool, merchant: &MerchantId, id: &CustomerId) -> Result<Option<AccountRead>, sqlx::Error> {
+/// The merchant whose portal is `slug` (`None`: no such portal) and the
+/// account of `customer` there. The account is `None` unless `merchant`,
+/// which comes from the session, is that portal's merchant and the customer
+/// is theirs: the customer's rows are not even read for another portal.
+pub async fn read(
+    pool: &AnyPool,
+    merchant: &MerchantId,
+    customer: &CustomerId,
+    slug: &str,
+) -> Result<Option<(MerchantRow, Option<AccountRead>)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
-        customer: CustomerRow,
-        has_password: i64,
-        open_invoices: String,
+        merchant: MerchantRow,
+        customer: Option<String>,
+        has_password: Option<i64>,
+        open_invoices: Option<String>,
         autopay_failure: Option<String>,
     }
     let backend = Backend::of(pool);
-    let customer_columns: Vec<String> = CUSTOMER_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+    let customer_columns: Vec<&str> = CUSTOMER_COLUMNS.split(", ").collect();
+    let merchant_columns: Vec<String> = MERCHANT_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect();
+    // `$1` merchant and `$2` customer (as the reused SELECTs expect), `$3`
+    // the slug. Each subquery also requires the slug's merchant to be the
+    // session's (`m.id = $1`).
     let sql = format!(
-        "SELECT {customer}, CASE WHEN c.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
-         (SELECT {invoices} FROM ({open}) i) AS open_invoices, \
-         (SELECT {failure} FROM ({latest}) f) AS autopay_failure \
-         FROM customers c WHERE c.merchant_id = $1 AND c.id = $2",
-        customer = customer_columns.join(", "),
+        "SELECT {merchant}, \
+         (SELECT {customer} FROM customers c WHERE c.merchant_id = $1 AND c.id = $2 AND m.id = $1) AS customer, \
+         (SELECT CASE WHEN c.password_hash IS NULL THEN 0 ELSE 1 END FROM customers c \
+          WHERE c.merchant_id = $1 AND c.id = $2 AND m.id = $1) AS has_password, \
+         (SELECT {invoices} FROM ({open}) i WHERE m.id = $1) AS open_invoices, \
+         (SELECT {failure} FROM ({latest}) f WHERE m.id = $1) AS autopay_failure \
+         FROM merchants m WHERE m.slug = $3",
+        merchant = merchant_columns.join(", "),
+        customer = bulk::json_row(backend, "c", &customer_columns),
         invoices = bulk::json_rows(backend, "i", InvoiceRow::COLUMNS),
         open = open_for_customer_sql(),
         failure = bulk::json_row(backend, "f", &["message", "created_at"]),
         latest = LATEST_FAILURE_SQL,
     );
-    let Some(row): Option<Row> =
-        sqlx::query_as(&sql).bind(merchant.as_str()).bind(id.as_str()).fetch_optional(pool).await?
+    let row: Option<Row> =
+        sqlx::query_as(&sql).bind(merchant.as_str()).bind(customer.as_str()).bind(slug).fetch_optional(pool).await?;
+    let Some(row) = row else { return Ok(None) };
+    let (Some(customer), Some(has_password), Some(open_invoices)) = (row.customer, row.has_password, row.open_invoices)
     else {
-        return Ok(None);
+        return Ok(Some((row.merchant, None)));
     };
-    let mut open_invoices: Vec<InvoiceRow> = from_json(&row.open_invoices)?;
+    let mut open_invoices: Vec<InvoiceRow> = from_json(&open_invoices)?;
     sort_open(&mut open_invoices);
-    let autopay_failure = row.autopay_failure.as_deref().map(from_json).transpose()?;
-    Ok(Some(AccountRead {
-        customer: row.customer,
-        has_password: super::flag(row.has_password),
+    let account = AccountRead {
+        customer: from_json(&customer)?,
+        has_password: super::flag(has_password),
         open_invoices,
-        autopay_failure,
-    }))
+        autopay_failure: row.autopay_failure.as_deref().map(from_json).transpose()?,
+    };
+    Ok(Some((row.merchant, Some(account))))
 }

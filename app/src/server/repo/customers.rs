@@ -3,7 +3,9 @@ use crate::server::UtcMillis;
 use sqlx::any::AnyExecutor;
 use sqlx::AnyPool;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// Deserializes from a JSON array of [`COLUMNS`] in order (the account
+/// page reads it that way).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct CustomerRow {
     pub id: String,
     pub merchant_id: String,

@@ -71,7 +71,7 @@ pub struct NewMerchant {
     pub access_link_ttl_days: i64,
 }
 
-const COLUMNS: &str = "id, slug, name, display_name, logo_url, primary_color, accent_color, support_email, \
+pub(crate) const COLUMNS: &str = "id, slug, name, display_name, logo_url, primary_color, accent_color, support_email, \
     support_phone, email_footer, default_currency, time_zone, gateway, access_link_ttl_days, promise_max_days, created_at, \
     updated_at, custom_domain";
 
