@@ -17,6 +17,7 @@ use crate::server::db::Backend;
 use crate::server::ids::{CustomerId, MerchantId};
 use crate::server::payments::autopay::LATEST_FAILURE_SQL;
 use sqlx::AnyPool;
+use std::sync::OnceLock;
 
 pub struct AccountRead {
     pub customer: CustomerRow,
@@ -48,29 +49,12 @@ pub async fn read(
         open_invoices: Option<String>,
         autopay_failure: Option<String>,
     }
-    let backend = Backend::of(pool);
-    let customer_columns: Vec<&str> = CUSTOMER_COLUMNS.split(", ").collect();
-    let merchant_columns: Vec<String> = MERCHANT_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect();
-    // `$1` merchant and `$2` customer (as the reused SELECTs expect), `$3`
-    // the slug. Each subquery also requires the slug's merchant to be the
-    // session's (`m.id = $1`).
-    let sql = format!(
-        "SELECT {merchant}, \
-         (SELECT {customer} FROM customers c WHERE c.merchant_id = $1 AND c.id = $2 AND m.id = $1) AS customer, \
-         (SELECT CASE WHEN c.password_hash IS NULL THEN 0 ELSE 1 END FROM customers c \
-          WHERE c.merchant_id = $1 AND c.id = $2 AND m.id = $1) AS has_password, \
-         (SELECT {invoices} FROM ({open}) i WHERE m.id = $1) AS open_invoices, \
-         (SELECT {failure} FROM ({latest}) f WHERE m.id = $1) AS autopay_failure \
-         FROM merchants m WHERE m.slug = $3",
-        merchant = merchant_columns.join(", "),
-        customer = bulk::json_row(backend, "c", &customer_columns),
-        invoices = bulk::json_rows(backend, "i", InvoiceRow::COLUMNS),
-        open = open_for_customer_sql(),
-        failure = bulk::json_row(backend, "f", &["message", "created_at"]),
-        latest = LATEST_FAILURE_SQL,
-    );
-    let row: Option<Row> =
-        sqlx::query_as(&sql).bind(merchant.as_str()).bind(customer.as_str()).bind(slug).fetch_optional(pool).await?;
+    let row: Option<Row> = sqlx::query_as(statement(Backend::of(pool)))
+        .bind(merchant.as_str())
+        .bind(customer.as_str())
+        .bind(slug)
+        .fetch_optional(pool)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let (Some(customer), Some(has_password), Some(open_invoices)) = (row.customer, row.has_password, row.open_invoices)
     else {
@@ -85,4 +69,37 @@ pub async fn read(
         autopay_failure: row.autopay_failure.as_deref().map(from_json).transpose()?,
     };
     Ok(Some((row.merchant, Some(account))))
+}
+
+/// The query for `backend`, written once per process: the page is the
+/// portal's busiest and its text never changes.
+fn statement(backend: Backend) -> &'static str {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    let cell = match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    };
+    cell.get_or_init(|| {
+        let customer_columns: Vec<&str> = CUSTOMER_COLUMNS.split(", ").collect();
+        let merchant_columns: Vec<String> = MERCHANT_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect();
+        // `$1` merchant and `$2` customer (as the reused SELECTs expect), `$3`
+        // the slug. Each subquery also requires the slug's merchant to be the
+        // session's (`m.id = $1`).
+        format!(
+            "SELECT {merchant}, \
+             (SELECT {customer} FROM customers c WHERE c.merchant_id = $1 AND c.id = $2 AND m.id = $1) AS customer, \
+             (SELECT CASE WHEN c.password_hash IS NULL THEN 0 ELSE 1 END FROM customers c \
+              WHERE c.merchant_id = $1 AND c.id = $2 AND m.id = $1) AS has_password, \
+             (SELECT {invoices} FROM ({open}) i WHERE m.id = $1) AS open_invoices, \
+             (SELECT {failure} FROM ({latest}) f WHERE m.id = $1) AS autopay_failure \
+             FROM merchants m WHERE m.slug = $3",
+            merchant = merchant_columns.join(", "),
+            customer = bulk::json_row(backend, "c", &customer_columns),
+            invoices = bulk::json_rows(backend, "i", InvoiceRow::COLUMNS),
+            open = open_for_customer_sql(),
+            failure = bulk::json_row(backend, "f", &["message", "created_at"]),
+            latest = LATEST_FAILURE_SQL,
+        )
+    })
 }
