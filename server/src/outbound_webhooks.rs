@@ -9,7 +9,7 @@
 //! verification code works).
 
 use crate::delivery::backoff_ms;
-use app::server::db::{begin_write, Backend};
+use app::server::db::{begin_write, Claim};
 use app::server::gateway::signature;
 use app::server::ids::new_id_body;
 use app::server::repo::events;
@@ -111,13 +111,15 @@ struct Claimed {
 }
 
 async fn claim(db: &Db, now: UtcMillis, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
-    let lock = if db.backend() == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-    let due = "((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2))";
-    sqlx::query_as(&format!(
-        "UPDATE webhook_deliveries SET status = 'sending', lease_expires_at = $1, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM webhook_deliveries WHERE {due} ORDER BY next_attempt_at LIMIT $3 {lock}) \
-         AND {due} RETURNING id, endpoint_id, event_id, attempts"
-    ))
+    let sql = db.backend().claim_sql(&Claim {
+        table: "webhook_deliveries",
+        due: "((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2))",
+        order_by: "next_attempt_at, id",
+        limit: "$3",
+        set: "status = 'sending', lease_expires_at = $1, attempts = attempts + 1",
+        returning: "id, endpoint_id, event_id, attempts",
+    });
+    sqlx::query_as(&sql)
     .bind(now.0 + LEASE_MS)
     .bind(now.0)
     .bind(limit)

@@ -43,6 +43,42 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
+
+    /// One worker's claim on a batch of due rows, as one statement: the
+    /// candidates are chosen once, then each is updated if it is still due.
+    ///
+    /// On PostgreSQL the candidates are a `MATERIALIZED` CTE locked with
+    /// `SKIP LOCKED`. Written as `WHERE id IN (SELECT … LIMIT n FOR UPDATE
+    /// SKIP LOCKED)`, the planner may run that subquery once per outer row
+    /// (a nested-loop semi join); each run finds the next row not yet
+    /// claimed, so one worker took the whole queue whatever its limit, and
+    /// a worker that died held all of it until the lease ran out. SQLite
+    /// runs one writer at a time, so the plain form is atomic there.
+    pub fn claim_sql(self, claim: &Claim) -> String {
+        let Claim { table, due, order_by, limit, set, returning } = claim;
+        let (materialized, lock) = match self {
+            Backend::Postgres => ("MATERIALIZED ", " FOR UPDATE SKIP LOCKED"),
+            Backend::Sqlite => ("", ""),
+        };
+        format!(
+            "WITH candidates AS {materialized}(SELECT id FROM {table} WHERE {due} ORDER BY {order_by} \
+             LIMIT {limit}{lock}) \
+             UPDATE {table} SET {set} WHERE id IN (SELECT id FROM candidates) AND {due} RETURNING {returning}"
+        )
+    }
+}
+
+/// The parts of a claim statement ([`Backend::claim_sql`]); all are our own
+/// SQL text, never user input (values are bound parameters).
+pub struct Claim<'a> {
+    pub table: &'a str,
+    /// When a row may be claimed (queued and due, or its lease ran out).
+    pub due: &'a str,
+    pub order_by: &'a str,
+    /// The parameter holding the batch size, e.g. `$4`.
+    pub limit: &'a str,
+    pub set: &'a str,
+    pub returning: &'a str,
 }
 
 #[derive(Debug, thiserror::Error)]

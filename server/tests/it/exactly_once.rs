@@ -137,10 +137,5 @@ async fn two_processes_one_killed_at_random_deliver_each_reminder_once() {
         started.elapsed().as_secs_f64()
     );
     assert!(redelivered <= KILLS, "at most one resend per kill, got {redelivered}");
-    if let Some((admin, schema)) = cleanup {
-        use sqlx::Connection;
-        db.pool().close().await;
-        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await.unwrap();
-    }
+    drop_test_schema(db, cleanup).await;
 }

@@ -234,10 +234,5 @@ async fn two_processes_share_sessions_and_work_without_duplicates_when_one_is_ki
         expected.len(),
         started.elapsed().as_secs_f64()
     );
-    if let Some((admin, schema)) = cleanup {
-        use sqlx::Connection;
-        db.pool().close().await;
-        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await.unwrap();
-    }
+    drop_test_schema(db, cleanup).await;
 }

@@ -4,7 +4,8 @@
 //! effect a no-op; a lease that runs out (a crashed worker) is taken over.
 
 use crate::server::ids::{JobId, MerchantId};
-use crate::server::{Backend, Db, UtcMillis};
+use crate::server::db::Claim;
+use crate::server::{Db, UtcMillis};
 use sqlx::any::AnyExecutor;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -49,8 +50,8 @@ pub async fn enqueue<'c>(
 const CLAIMABLE: &str = "((status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_expires_at < $2))";
 
 /// Claims up to `limit` due jobs of the given kinds for `owner`, in one
-/// statement: PostgreSQL skips rows another worker has locked; SQLite runs
-/// one writer at a time, so the UPDATE … RETURNING is atomic there too.
+/// statement ([`crate::server::Backend::claim_sql`]): never a row another
+/// worker holds, never more than `limit`.
 pub async fn claim_due(
     db: &Db,
     kinds: &[&str],
@@ -59,24 +60,38 @@ pub async fn claim_due(
     lease_ms: i64,
     limit: i64,
 ) -> Result<Vec<JobRow>, sqlx::Error> {
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
     // Kinds are our own constants, never user input; bound anyway.
     let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 5)).collect();
-    let kinds_sql = placeholders.join(", ");
-    let sql = format!(
-        "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $3, attempts = attempts + 1, \
-         updated_at = $2 WHERE id IN (SELECT id FROM jobs WHERE {CLAIMABLE} AND kind IN ({kinds_sql}) \
-         ORDER BY run_at, id LIMIT $4 {lock}) AND {CLAIMABLE} \
-         RETURNING id, merchant_id, kind, payload, dedupe_key, run_at, attempts, max_attempts"
-    );
+    let due = format!("{CLAIMABLE} AND kind IN ({})", placeholders.join(", "));
+    let sql = db.backend().claim_sql(&Claim {
+        table: "jobs",
+        due: &due,
+        order_by: "run_at, id",
+        limit: "$4",
+        set: "status = 'running', lease_owner = $1, lease_expires_at = $3, attempts = attempts + 1, updated_at = $2",
+        returning: "id, merchant_id, kind, payload, dedupe_key, run_at, attempts, max_attempts",
+    });
     let mut query = sqlx::query_as(&sql).bind(owner).bind(now.0).bind(now.0 + lease_ms).bind(limit);
     for kind in kinds {
         query = query.bind(*kind);
     }
     query.fetch_all(db.pool()).await
+}
+
+/// Extends the lease on every job `owner` still holds, so a live worker
+/// keeps its claims however long its batch runs while a crashed worker's
+/// claims lapse within one lease. A job another worker has taken over has
+/// another owner, so it is left alone. Returns how many were extended.
+pub async fn renew_leases(db: &Db, owner: &str, now: UtcMillis, lease_ms: i64) -> Result<u64, sqlx::Error> {
+    let renewed = sqlx::query(
+        "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 WHERE lease_owner = $3 AND status = 'running'",
+    )
+    .bind(now.0 + lease_ms)
+    .bind(now.0)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(renewed.rows_affected())
 }
 
 /// The job did what it had to (or found it no longer had to).

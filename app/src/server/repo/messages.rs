@@ -3,7 +3,8 @@
 //! Delivery workers claim due rows with a lease and record the outcome.
 
 use crate::server::ids::{CustomerId, MerchantId, MessageId};
-use crate::server::{Backend, Db, UtcMillis};
+use crate::server::db::Claim;
+use crate::server::{Db, UtcMillis};
 use sqlx::any::AnyExecutor;
 
 #[derive(Clone, Debug)]
@@ -67,22 +68,18 @@ const CLAIM_COLUMNS: &str =
     "id, merchant_id, customer_id, channel, to_address, subject, body_text, body_html, body_content, attempts";
 
 /// Claims up to `limit` messages of every channel that are due (queued and past their next
-/// attempt time, or held by a worker whose lease ran out). One statement, so
-/// two workers never claim the same row: on PostgreSQL the candidates are
-/// locked with SKIP LOCKED; SQLite runs one writer at a time.
+/// attempt time, or held by a worker whose lease ran out). One statement
+/// ([`crate::server::Backend::claim_sql`]), so two workers never claim the
+/// same row and none claims more than `limit`.
 pub async fn claim_due(db: &Db, now: UtcMillis, lease_ms: i64, limit: i64) -> Result<Vec<MessageRow>, sqlx::Error> {
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE messages SET status = 'sending', lease_expires_at = $1, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM messages \
-             WHERE ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2)) \
-             ORDER BY next_attempt_at, created_at LIMIT $3 {lock}) \
-         AND ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2)) \
-         RETURNING {CLAIM_COLUMNS}"
-    );
+    let sql = db.backend().claim_sql(&Claim {
+        table: "messages",
+        due: "((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_expires_at < $2))",
+        order_by: "next_attempt_at, created_at",
+        limit: "$3",
+        set: "status = 'sending', lease_expires_at = $1, attempts = attempts + 1",
+        returning: CLAIM_COLUMNS,
+    });
     sqlx::query_as(&sql).bind(now.0 + lease_ms).bind(now.0).bind(limit).fetch_all(db.pool()).await
 }
 

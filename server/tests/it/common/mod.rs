@@ -150,6 +150,17 @@ pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> Opti
     }
 }
 
+/// Closes `db` and drops the PostgreSQL schema `fresh_database_url` made for
+/// it (`cleanup`; SQLite's file goes with its temporary directory).
+pub async fn drop_test_schema(db: app::server::Db, cleanup: Option<(String, String)>) {
+    db.pool().close().await;
+    if let Some((admin, schema)) = cleanup {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await.unwrap();
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
