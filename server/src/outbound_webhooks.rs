@@ -119,12 +119,7 @@ async fn claim(db: &Db, now: UtcMillis, limit: i64) -> Result<Vec<Claimed>, sqlx
         set: "status = 'sending', lease_expires_at = $1, attempts = attempts + 1",
         returning: "id, endpoint_id, event_id, attempts",
     });
-    sqlx::query_as(&sql)
-    .bind(now.0 + LEASE_MS)
-    .bind(now.0)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await
+    sqlx::query_as(&sql).bind(now.0 + LEASE_MS).bind(now.0).bind(limit).fetch_all(db.pool()).await
 }
 
 /// The body sent for an event.

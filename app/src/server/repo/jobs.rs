@@ -3,8 +3,8 @@
 //! worker with a lease. A dedupe key makes a second enqueue of the same
 //! effect a no-op; a lease that runs out (a crashed worker) is taken over.
 
-use crate::server::ids::{JobId, MerchantId};
 use crate::server::db::Claim;
+use crate::server::ids::{JobId, MerchantId};
 use crate::server::{Db, UtcMillis};
 use sqlx::any::AnyExecutor;
 

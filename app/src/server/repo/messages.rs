@@ -2,8 +2,8 @@
 //! a per-merchant dedupe key, so the same effect never produces two messages.
 //! Delivery workers claim due rows with a lease and record the outcome.
 
-use crate::server::ids::{CustomerId, MerchantId, MessageId};
 use crate::server::db::Claim;
+use crate::server::ids::{CustomerId, MerchantId, MessageId};
 use crate::server::{Db, UtcMillis};
 use sqlx::any::AnyExecutor;
 
