@@ -53,7 +53,7 @@ impl Backend {
     /// (a nested-loop semi join); each run finds the next row not yet
     /// claimed, so one worker took the whole queue whatever its limit, and
     /// a worker that died held all of it until the lease ran out. SQLite
-    /// runs one writer at a time, so the plain form is atomic there.
+    /// runs one writer at a time, so there the statement needs no lock.
     pub fn claim_sql(self, claim: &Claim) -> String {
         let Claim { table, due, order_by, limit, set, returning } = claim;
         let (materialized, lock) = match self {
