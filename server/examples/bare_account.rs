@@ -3,10 +3,10 @@
 //! account page, through the same code below the web layer, and none of the
 //! web layer's machinery:
 //!
-//! - the same reads and the same figures: the session row by its cookie,
-//!   then `portal::signed_in_account` (the session's checks, the merchant,
-//!   customer, open invoices and last autopay failure in one query, dates in
-//!   the customer's zone, balance), through the same pool;
+//! - the same reads and the same figures: `portal::signed_in_account` with
+//!   the session its cookie names (the session row, merchant, customer, open
+//!   invoices and last autopay failure in one query, the session's checks,
+//!   dates in the customer's zone, balance), through the same pool;
 //! - the same page: the summary written with `write!`, HTML-escaped, and
 //!   the invoice rows by the function Settle writes them with
 //!   (`invoice_rows_html`); the page's fixed parts (head, navigation,

@@ -124,7 +124,7 @@ pub fn access_link_path(slug: &str, token: &SecretToken) -> String {
 }
 
 /// The account page of the customer signed in to the portal `slug`: one
-/// read of the session and one of everything else, the page being the
+/// query reads the session row and everything else, the page being the
 /// portal's busiest. Unknown portal: `NotFound`; no session, or one for
 /// another portal or an expired one: `NotSignedIn`.
 pub async fn signed_in_account(
@@ -133,20 +133,26 @@ pub async fn signed_in_account(
     slug: &str,
     now: UtcMillis,
 ) -> Result<AccountView, AppError> {
-    let Some(claimed) = portal_session::current(session).await? else {
-        // Not signed in anywhere: whether the portal exists decides the answer.
-        return match merchants::find_by_slug(pool, slug).await? {
-            Some(_) => Err(AppError::NotSignedIn),
-            None => Err(AppError::NotFound),
-        };
-    };
-    let (merchant, account) =
-        account_page::read(pool, &claimed.merchant_id, &claimed.customer_id, slug).await?.ok_or(AppError::NotFound)?;
-    // The same checks as every signed-in page (this portal, not expired),
-    // on the session already loaded.
-    let identity = portal_session::for_merchant(session, &merchant.merchant_id(), now).await?;
-    let account = account.ok_or(AppError::NotSignedIn)?;
-    account_view(now, &merchant, &identity, account)
+    // The query reads the session as stored; a change made earlier in this
+    // request would otherwise be missed.
+    if session.is_modified() {
+        session.save().await?;
+    }
+    let session_id = session.id().map(|id| id.to_string());
+    let read = account_page::read(pool, session_id.as_deref(), slug).await?.ok_or(AppError::NotFound)?;
+    // The same checks as every signed-in page (this portal, not expired).
+    let identity =
+        portal_session::for_merchant_from_stored(session, read.session.as_deref(), &read.merchant.merchant_id(), now)
+            .await?;
+    let account = read.account.ok_or(AppError::NotSignedIn)?;
+    // The rows were read for the customer the stored session named; the
+    // identity just checked must be that same customer.
+    if account.customer.id != identity.customer_id.as_str()
+        || account.customer.merchant_id != identity.merchant_id.as_str()
+    {
+        return Err(AppError::NotSignedIn);
+    }
+    account_view(now, &read.merchant, &identity, account)
 }
 
 /// Everything the account page shows, from what [`account_page::read`]

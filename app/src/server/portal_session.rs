@@ -6,7 +6,8 @@ use super::{AppError, UtcMillis};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-const PORTAL_KEY: &str = "portal";
+/// The session key the portal identity is kept under.
+pub(crate) const PORTAL_KEY: &str = "portal";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SignInMethod {
@@ -60,16 +61,67 @@ pub async fn for_merchant(
     if &id.merchant_id != merchant_id {
         return Err(AppError::NotSignedIn);
     }
-    let last_seen = id.last_seen_at.max(id.signed_in_at);
-    if now.0 - id.signed_in_at > ABSOLUTE_TIMEOUT_MS || now.0 - last_seen > IDLE_TIMEOUT_MS {
-        session.flush().await?;
-        return Err(AppError::NotSignedIn);
-    }
-    if now.0 - last_seen > TOUCH_EVERY_MS {
-        id.last_seen_at = now.0;
-        session.insert(PORTAL_KEY, id.clone()).await?;
+    match freshness(&id, now) {
+        Freshness::Expired => {
+            session.flush().await?;
+            return Err(AppError::NotSignedIn);
+        }
+        Freshness::DueATouch => {
+            id.last_seen_at = now.0;
+            session.insert(PORTAL_KEY, id.clone()).await?;
+        }
+        Freshness::Fresh => {}
     }
     Ok(id)
+}
+
+/// [`for_merchant`] for a page that read the session's stored data itself,
+/// in the same query as its own rows, rather than through `session`:
+/// `stored` is that data as [`DbSessionStore`](super::session_store) keeps
+/// it (`None`: no live session row). A fresh identity of this merchant's
+/// portal needs nothing more. One due its once-a-minute touch, or expired,
+/// goes through `for_merchant`, which loads the session to update or delete
+/// it.
+pub async fn for_merchant_from_stored(
+    session: &Session,
+    stored: Option<&str>,
+    merchant_id: &MerchantId,
+    now: UtcMillis,
+) -> Result<PortalIdentity, AppError> {
+    let stored: Option<StoredData> = stored.map(serde_json::from_str).transpose().map_err(AppError::internal)?;
+    match stored.and_then(|data| data.portal) {
+        Some(id) if &id.merchant_id != merchant_id => Err(AppError::NotSignedIn),
+        Some(id) if freshness(&id, now) == Freshness::Fresh => Ok(id),
+        Some(_) => for_merchant(session, merchant_id, now).await,
+        None => Err(AppError::NotSignedIn),
+    }
+}
+
+/// The part of a session record's data (a map of keys to JSON values) that
+/// holds the portal identity; the other keys are skipped unread.
+#[derive(Deserialize)]
+struct StoredData {
+    portal: Option<PortalIdentity>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Freshness {
+    Fresh,
+    /// Still valid, but its idle clock was last moved over a minute ago.
+    DueATouch,
+    /// Idle for 30 minutes or signed in more than 12 hours ago.
+    Expired,
+}
+
+fn freshness(id: &PortalIdentity, now: UtcMillis) -> Freshness {
+    let last_seen = id.last_seen_at.max(id.signed_in_at);
+    if now.0 - id.signed_in_at > ABSOLUTE_TIMEOUT_MS || now.0 - last_seen > IDLE_TIMEOUT_MS {
+        Freshness::Expired
+    } else if now.0 - last_seen > TOUCH_EVERY_MS {
+        Freshness::DueATouch
+    } else {
+        Freshness::Fresh
+    }
 }
 
 /// Deletes the session server-side; the old cookie is worthless afterwards.
@@ -128,4 +180,42 @@ pub async fn set_step_up_challenge(session: &Session, challenge_id: &str) -> Res
 
 pub async fn step_up_challenge(session: &Session) -> Result<Option<String>, AppError> {
     Ok(session.get::<String>(STEP_UP_CHALLENGE_KEY).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(signed_in_at: i64, last_seen_at: i64) -> PortalIdentity {
+        PortalIdentity {
+            merchant_id: MerchantId::new(),
+            customer_id: CustomerId::new(),
+            method: SignInMethod::AccessLink,
+            signed_in_at,
+            last_seen_at,
+        }
+    }
+
+    #[test]
+    fn freshness_follows_the_touch_idle_and_absolute_limits() {
+        let id = identity(0, 0);
+        assert_eq!(freshness(&id, UtcMillis(TOUCH_EVERY_MS)), Freshness::Fresh);
+        assert_eq!(freshness(&id, UtcMillis(TOUCH_EVERY_MS + 1)), Freshness::DueATouch);
+        assert_eq!(freshness(&id, UtcMillis(IDLE_TIMEOUT_MS)), Freshness::DueATouch);
+        assert_eq!(freshness(&id, UtcMillis(IDLE_TIMEOUT_MS + 1)), Freshness::Expired);
+        // Seen recently, but signed in over 12 hours ago.
+        let old = identity(0, ABSOLUTE_TIMEOUT_MS);
+        assert_eq!(freshness(&old, UtcMillis(ABSOLUTE_TIMEOUT_MS)), Freshness::Fresh);
+        assert_eq!(freshness(&old, UtcMillis(ABSOLUTE_TIMEOUT_MS + 1)), Freshness::Expired);
+    }
+
+    #[test]
+    fn stored_data_yields_the_portal_identity_and_skips_other_keys() {
+        let id = identity(5, 0);
+        let data = serde_json::json!({ PORTAL_KEY: id, STEP_UP_KEY: 7, "pending_sign_in": { "email": "x" } });
+        let stored: StoredData = serde_json::from_value(data).unwrap();
+        assert_eq!(stored.portal, Some(id));
+        let stored: StoredData = serde_json::from_value(serde_json::json!({ STEP_UP_KEY: 7 })).unwrap();
+        assert_eq!(stored.portal, None, "a session with no portal identity");
+    }
 }

@@ -20,9 +20,16 @@ fn expiry_millis(record: &Record) -> i64 {
     (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn now_millis() -> i64 {
+/// The clock session rows expire by: the system's, as tower-sessions sets
+/// their expiry by it (not the injected clock that the portal's own idle and
+/// absolute timeouts use).
+pub(crate) fn now_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+/// [`DbSessionStore::load`]'s read: the live row of session `$1` at `$2`
+/// ([`now_millis`]). The account page reads it inside its one query.
+pub(crate) const LOAD_SQL: &str = "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2";
 
 impl DbSessionStore {
     pub fn new(pool: AnyPool) -> Self {
@@ -76,13 +83,12 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(session_id.to_string())
-                .bind(now_millis())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend_err)?;
+        let row: Option<(String, i64)> = sqlx::query_as(LOAD_SQL)
+            .bind(session_id.to_string())
+            .bind(now_millis())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
         let Some((data, expires_at)) = row else { return Ok(None) };
         let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(expires_at as i128 * 1_000_000)

@@ -104,24 +104,66 @@ async fn open_invoices_are_scoped_and_ordered(app: TestApp) {
     assert!(customers::find(app.db.pool(), &other.merchant_id(), &b.customer).await.unwrap().is_none());
     assert!(customers::find(app.db.pool(), &mid, &b.customer).await.unwrap().is_some());
 
-    // The account page's single read returns the same invoices, and no
-    // account when the session's merchant is not the portal's.
-    let (m, read) = account_page::read(app.db.pool(), &mid, &a.customer, "acme").await.unwrap().expect("portal found");
-    assert_eq!(m.id, mid.as_str());
-    let read = read.expect("A's account");
+    // The account page's single read returns the same invoices for the
+    // customer its session names, and no account when the session's
+    // merchant is not the portal's.
+    let session_a = stored_session(&app, serde_json::json!({ "portal": identity(&mid, &a.customer) })).await;
+    let read = account_page::read(app.db.pool(), Some(&session_a), "acme").await.unwrap().expect("portal found");
+    assert_eq!(read.merchant.id, mid.as_str());
+    assert!(read.session.as_deref().is_some_and(|d| d.contains(a.customer.as_str())), "the stored session comes back");
+    let read = read.account.expect("A's account");
     assert_eq!(read.customer.id, a.customer.as_str());
     assert_eq!(read.customer.name, "A Customer");
     let numbers: Vec<_> = read.open_invoices.iter().map(|r| r.number.as_str()).collect();
     assert_eq!(numbers, ["A-1", "A-2"]);
     assert_eq!(read.open_invoices[0].amount_due_minor(), 12_000);
     assert!(!read.has_password && read.autopay_failure.is_none());
-    let (_, wrong_merchant) =
-        account_page::read(app.db.pool(), &other.merchant_id(), &a.customer, "acme").await.unwrap().unwrap();
-    assert!(wrong_merchant.is_none(), "a session of another merchant reads nothing here");
-    let (m, other_portal) = account_page::read(app.db.pool(), &mid, &a.customer, "other").await.unwrap().unwrap();
-    assert_eq!(m.slug, "other");
-    assert!(other_portal.is_none(), "acme's customer reads nothing on another portal");
-    assert!(account_page::read(app.db.pool(), &mid, &a.customer, "nope").await.unwrap().is_none());
+
+    let foreign =
+        stored_session(&app, serde_json::json!({ "portal": identity(&other.merchant_id(), &a.customer) })).await;
+    let wrong_merchant = account_page::read(app.db.pool(), Some(&foreign), "acme").await.unwrap().unwrap();
+    assert!(wrong_merchant.account.is_none(), "a session of another merchant reads nothing here");
+    let other_portal = account_page::read(app.db.pool(), Some(&session_a), "other").await.unwrap().unwrap();
+    assert_eq!(other_portal.merchant.slug, "other");
+    assert!(other_portal.account.is_none(), "acme's customer reads nothing on another portal");
+    assert!(account_page::read(app.db.pool(), Some(&session_a), "nope").await.unwrap().is_none());
+
+    // No session, a session with no portal identity, an expired one.
+    let none = account_page::read(app.db.pool(), None, "acme").await.unwrap().unwrap();
+    assert!(none.session.is_none() && none.account.is_none());
+    let pending = stored_session(&app, serde_json::json!({ "pending_sign_in": { "email": "a@example.com" } })).await;
+    let pending = account_page::read(app.db.pool(), Some(&pending), "acme").await.unwrap().unwrap();
+    assert!(pending.session.is_some() && pending.account.is_none(), "not signed in: no account");
+    let expired = stored_session_until(
+        &app,
+        serde_json::json!({ "portal": identity(&mid, &a.customer) }),
+        time::OffsetDateTime::now_utc() - time::Duration::seconds(1),
+    )
+    .await;
+    let expired = account_page::read(app.db.pool(), Some(&expired), "acme").await.unwrap().unwrap();
+    assert!(expired.session.is_none() && expired.account.is_none(), "an expired session row reads nothing");
+}
+
+/// A portal identity as the session keeps it.
+fn identity(merchant: &app::server::ids::MerchantId, customer: &app::server::ids::CustomerId) -> serde_json::Value {
+    serde_json::json!({
+        "merchant_id": merchant.as_str(),
+        "customer_id": customer.as_str(),
+        "method": "AccessLink",
+        "signed_in_at": 0,
+    })
+}
+
+/// Stores a live session whose data is `data` (a map); returns its id.
+async fn stored_session(app: &TestApp, data: serde_json::Value) -> String {
+    stored_session_until(app, data, time::OffsetDateTime::now_utc() + time::Duration::minutes(30)).await
+}
+
+async fn stored_session_until(app: &TestApp, data: serde_json::Value, expiry_date: time::OffsetDateTime) -> String {
+    let data = serde_json::from_value(data).unwrap();
+    let mut record = Record { id: Id::default(), data, expiry_date };
+    DbSessionStore::new(app.db.pool().clone()).create(&mut record).await.unwrap();
+    record.id.to_string()
 }
 
 async fn access_tokens_are_scoped_by_merchant(app: TestApp) {
@@ -147,8 +189,9 @@ async fn money_and_time_columns_round_trip_at_full_width(app: TestApp) {
     app.invoice(&mid, &c, "BIG", big, 3, InvoiceStatus::Open, 0).await;
     let rows = invoices::open_for_customer(app.db.pool(), &mid, &c).await.unwrap();
     assert_eq!(rows[0].total_minor, big);
-    let (_, read) = account_page::read(app.db.pool(), &mid, &c, "acme").await.unwrap().unwrap();
-    assert_eq!(read.unwrap().open_invoices[0].total_minor, big, "exact through the JSON read too");
+    let session = stored_session(&app, serde_json::json!({ "portal": identity(&mid, &c) })).await;
+    let read = account_page::read(app.db.pool(), Some(&session), "acme").await.unwrap().unwrap();
+    assert_eq!(read.account.unwrap().open_invoices[0].total_minor, big, "exact through the JSON read too");
     assert_eq!(rows[0].due_at, app.clock.now().plus_days(3).0);
     let pm = payment_methods::NewPaymentMethod {
         gateway: "sandbox".into(),

@@ -26,6 +26,41 @@ async fn idle_sessions_end_after_thirty_minutes(backend: Backend) {
     assert_eq!(n, 0, "the expired session is deleted on the server");
 }
 
+/// The portal identity as the session row stores it.
+async fn stored_identity(app: &TestApp) -> serde_json::Value {
+    let (data,): (String,) = sqlx::query_as("SELECT data FROM sessions").fetch_one(app.db.pool()).await.unwrap();
+    serde_json::from_str::<serde_json::Value>(&data).unwrap()["portal"].clone()
+}
+
+/// The account page reads the session inside its own query; the idle clock
+/// must still move, and only once a minute (a write per page view would
+/// cost every request a second round trip).
+async fn the_account_page_moves_the_idle_clock_once_a_minute(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let s = app.seed_customer_with_invoices("acme", "A").await;
+    let (_, path) = app.link(&s.merchant, &s.customer).await;
+    let client = browser();
+    sign_in_with_link(&app, &client, &path).await;
+    let signed_in = stored_identity(&app).await;
+    let signed_in_at = signed_in["signed_in_at"].as_i64().unwrap();
+
+    app.clock.set(app.clock_now().plus_millis(MINUTE / 2));
+    assert_eq!(account_status(&app, &client).await, 200);
+    assert_eq!(stored_identity(&app).await, signed_in, "half a minute in: the session row is not rewritten");
+
+    app.clock.set(app.clock_now().plus_millis(MINUTE));
+    let now = app.clock_now();
+    assert_eq!(account_status(&app, &client).await, 200);
+    let touched = stored_identity(&app).await;
+    assert_eq!(touched["last_seen_at"].as_i64(), Some(now.0), "a minute and a half in: the idle clock moved");
+    assert_eq!(touched["signed_in_at"].as_i64(), Some(signed_in_at), "the absolute clock did not");
+    assert_eq!(touched["customer_id"], signed_in["customer_id"]);
+
+    // 29 minutes after that touch (30½ after sign-in): still signed in.
+    app.clock.set(now.plus_millis(29 * MINUTE));
+    assert_eq!(account_status(&app, &client).await, 200, "idle time counts from the touch, not from sign-in");
+}
+
 async fn sessions_end_twelve_hours_after_sign_in_however_active(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
     let s = app.seed_customer_with_invoices("acme", "A").await;
@@ -67,6 +102,7 @@ async fn sign_in_issues_a_new_session_id(backend: Backend) {
 
 per_backend!(
     idle_sessions_end_after_thirty_minutes,
+    the_account_page_moves_the_idle_clock_once_a_minute,
     sessions_end_twelve_hours_after_sign_in_however_active,
     sign_in_issues_a_new_session_id
 );

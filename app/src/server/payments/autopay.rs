@@ -353,14 +353,19 @@ pub async fn run_charge(
 }
 
 /// The latest autopay failure still relevant to the customer: a failed
-/// autopay payment newer than any success, for an invoice still open.
-/// Merchant `$1`, customer `$2`; columns `message`, `created_at`. The
-/// account page reads it inside its one query of the customer.
-pub(crate) const LATEST_FAILURE_SQL: &str =
-    "SELECT COALESCE(p.failure_message, 'Your card was declined.') AS message, p.created_at FROM payments p \
-     WHERE p.merchant_id = $1 AND p.customer_id = $2 AND p.purpose = 'autopay' AND p.status = 'failed' \
-     AND EXISTS (SELECT 1 FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id \
-                 WHERE a.payment_id = p.id AND i.status = 'open') \
-     AND NOT EXISTS (SELECT 1 FROM payments q WHERE q.merchant_id = p.merchant_id AND q.customer_id = p.customer_id \
-                     AND q.status = 'succeeded' AND q.created_at > p.created_at) \
-     ORDER BY p.created_at DESC LIMIT 1";
+/// autopay payment newer than any success, for an invoice still open. For
+/// the merchant and customer that the SQL expressions `merchant` and
+/// `customer` give; columns `message`, `created_at`. The account page reads
+/// it inside its one query of the customer.
+pub(crate) fn latest_failure_sql(merchant: &str, customer: &str) -> String {
+    format!(
+        "SELECT COALESCE(p.failure_message, 'Your card was declined.') AS message, p.created_at FROM payments p \
+         WHERE p.merchant_id = {merchant} AND p.customer_id = {customer} AND p.purpose = 'autopay' \
+         AND p.status = 'failed' \
+         AND EXISTS (SELECT 1 FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id \
+                     WHERE a.payment_id = p.id AND i.status = 'open') \
+         AND NOT EXISTS (SELECT 1 FROM payments q WHERE q.merchant_id = p.merchant_id \
+                         AND q.customer_id = p.customer_id AND q.status = 'succeeded' AND q.created_at > p.created_at) \
+         ORDER BY p.created_at DESC LIMIT 1"
+    )
+}

@@ -107,6 +107,15 @@ pub fn json_row(backend: Backend, alias: &str, columns: &[&str]) -> String {
     }
 }
 
+/// An expression: the text at `path` (object keys) inside the JSON text
+/// `expr`, NULL where there is none.
+pub fn json_text(backend: Backend, expr: &str, path: &[&str]) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_extract({expr}, '$.{}')", path.join(".")),
+        Backend::Postgres => format!("(CAST({expr} AS json) #>> '{{{}}}')", path.join(",")),
+    }
+}
+
 fn qualified(alias: &str, columns: &[&str]) -> String {
     columns.iter().map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
 }

@@ -181,7 +181,7 @@ pub async fn open_for_customer(
         pool,
         crate::server::db::Backend::of(pool),
         InvoiceRow::COLUMNS,
-        &open_for_customer_sql(),
+        &open_for_customer_sql("$1", "$2"),
         &[merchant.as_str().into(), customer.as_str().into()],
     )
     .await?;
@@ -189,11 +189,14 @@ pub async fn open_for_customer(
     Ok(rows)
 }
 
-/// The SELECT behind [`open_for_customer`]: merchant `$1`, customer `$2`.
-pub(crate) fn open_for_customer_sql() -> String {
+/// The SELECT behind [`open_for_customer`], for the merchant and customer
+/// that the SQL expressions `merchant` and `customer` give (binds such as
+/// `$1`, or columns of an enclosing query).
+pub(crate) fn open_for_customer_sql(merchant: &str, customer: &str) -> String {
     format!(
         "SELECT {} FROM invoices \
-         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'open' AND total_minor > amount_paid_minor",
+         WHERE merchant_id = {merchant} AND customer_id = {customer} AND status = 'open' \
+         AND total_minor > amount_paid_minor",
         InvoiceRow::COLUMNS.join(", ")
     )
 }
