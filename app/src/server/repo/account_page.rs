@@ -102,20 +102,24 @@ fn statement(backend: Backend) -> &'static str {
         // `$1` the session id and `$2` the time its row must outlive (as the
         // store's own read binds them), `$3` the slug. `s` is the live session
         // row, or NULLs: its merchant and customer gate every subquery, and
-        // each also requires the slug's merchant to be the session's.
+        // each also requires the slug's merchant to be the session's. `s` is
+        // a materialized CTE so that its JSON is parsed once: as a subquery
+        // PostgreSQL inlined it and parsed the JSON again for every invoice
+        // row it filtered (pgbench: 0.58 ms a page against 0.27).
         let merchant = "s.merchant_id";
         let customer = "s.customer_id";
         format!(
-            "SELECT {merchant_columns}, s.data AS session, \
+            "WITH s AS MATERIALIZED \
+             (SELECT l.data, {session_merchant} AS merchant_id, {session_customer} AS customer_id \
+              FROM ({load}) l) \
+             SELECT {merchant_columns}, s.data AS session, \
              (SELECT {customer_json} FROM customers c \
               WHERE c.merchant_id = {merchant} AND c.id = {customer} AND m.id = {merchant}) AS customer, \
              (SELECT CASE WHEN c.password_hash IS NULL THEN 0 ELSE 1 END FROM customers c \
               WHERE c.merchant_id = {merchant} AND c.id = {customer} AND m.id = {merchant}) AS has_password, \
              (SELECT {invoices} FROM ({open}) i WHERE m.id = {merchant}) AS open_invoices, \
              (SELECT {failure} FROM ({latest}) f WHERE m.id = {merchant}) AS autopay_failure \
-             FROM merchants m LEFT JOIN \
-             (SELECT l.data, {session_merchant} AS merchant_id, {session_customer} AS customer_id \
-              FROM ({load}) l) s ON 1 = 1 \
+             FROM merchants m LEFT JOIN s ON 1 = 1 \
              WHERE m.slug = $3",
             merchant_columns = merchant_columns.join(", "),
             customer_json = bulk::json_row(backend, "c", &customer_columns),
