@@ -56,7 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let page = std::fs::read_to_string(page)?;
     let (head, middle, tail) = split_page(&page).ok_or("the page has no summary section or invoice table")?;
     // The pool Settle runs with in scripts/load.sh (its default size).
-    let db = Db::connect(url, 10).await?;
+    let db = Db::connect(url, settle::config::default_pool_size(settle::config::cpu_count())).await?;
     let pool = db.pool().clone();
     let sessions = Arc::new(DbSessionStore::new(pool.clone()));
     let bare = Arc::new(Bare { pool, sessions, slug: slug.clone(), head, middle, tail });

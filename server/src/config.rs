@@ -315,7 +315,7 @@ impl Config {
                 Ok(n) if (1..=1000).contains(&n) => n,
                 _ => return Err(invalid(&r, "expected a whole number from 1 to 1000")),
             },
-            None => 10,
+            None => default_pool_size(cpu_count()),
         };
 
         let smtp_url = match raw("SETTLE_SMTP_URL") {
@@ -506,6 +506,19 @@ fn parse_database_url(r: &Raw) -> Result<String, ConfigError> {
     })
 }
 
+/// The CPUs this process may run on (1 when the system can't say).
+pub fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The pool's size unless configured: two connections per CPU core, at
+/// least 4. More only queue inside the database: on this project's 2-core
+/// machine, with PostgreSQL alongside, a pool of 4 gave the account page a
+/// p99 of 18–21 ms under load where 10 gave 26–30 ms (scripts/load.sh).
+pub fn default_pool_size(cpus: usize) -> u32 {
+    (2 * cpus).clamp(4, 1000) as u32
+}
+
 fn parse_smtp_url(r: &Raw) -> Result<String, ConfigError> {
     let hidden = |reason: &str| ConfigError::Invalid {
         setting: r.source.clone(),
@@ -647,5 +660,14 @@ mod tests {
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         let err = Config::from_sources(&env(&[]), Some(&file)).unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn the_default_pool_has_two_connections_per_core_and_at_least_four() {
+        assert_eq!(default_pool_size(1), 4);
+        assert_eq!(default_pool_size(2), 4);
+        assert_eq!(default_pool_size(8), 16);
+        let config = Config::from_sources(&env(&[]), None).unwrap();
+        assert_eq!(config.db_max_connections, default_pool_size(cpu_count()));
     }
 }
