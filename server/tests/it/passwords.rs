@@ -40,11 +40,7 @@ async fn sign_in_with_password(app: &TestApp, client: &reqwest::Client, email: &
 }
 
 async fn an_access_link_alone_cannot_set_a_password(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
-    let s = app.seed_customer_with_invoices("acme", "A").await;
-    let (_, path) = app.link(&s.merchant, &s.customer).await;
-    let client = browser();
-    sign_in_with_link(&app, &client, &path).await;
+    let Some((app, client)) = app_with_signed_in_customer(backend).await else { return };
     let html = page(client.get(app.url("/p/acme/account")).send().await.unwrap()).await;
     assert!(html.contains("sign in with an emailed code"), "explains the step-up");
     assert!(html.contains("No password set."), "the account page knows there is no password yet");

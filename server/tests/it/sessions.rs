@@ -11,11 +11,7 @@ async fn account_status(app: &TestApp, client: &reqwest::Client) -> u16 {
 }
 
 async fn idle_sessions_end_after_thirty_minutes(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
-    let s = app.seed_customer_with_invoices("acme", "A").await;
-    let (_, path) = app.link(&s.merchant, &s.customer).await;
-    let client = browser();
-    sign_in_with_link(&app, &client, &path).await;
+    let Some((app, client)) = app_with_signed_in_customer(backend).await else { return };
     app.clock.set(app.clock_now().plus_millis(29 * MINUTE));
     assert_eq!(account_status(&app, &client).await, 200, "29 minutes idle: still signed in");
     app.clock.set(app.clock_now().plus_millis(29 * MINUTE));
@@ -36,11 +32,7 @@ async fn stored_identity(app: &TestApp) -> serde_json::Value {
 /// must still move, and only once a minute (a write per page view would
 /// cost every request a second round trip).
 async fn the_account_page_moves_the_idle_clock_once_a_minute(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
-    let s = app.seed_customer_with_invoices("acme", "A").await;
-    let (_, path) = app.link(&s.merchant, &s.customer).await;
-    let client = browser();
-    sign_in_with_link(&app, &client, &path).await;
+    let Some((app, client)) = app_with_signed_in_customer(backend).await else { return };
     let signed_in = stored_identity(&app).await;
     let signed_in_at = signed_in["signed_in_at"].as_i64().unwrap();
 
@@ -62,11 +54,7 @@ async fn the_account_page_moves_the_idle_clock_once_a_minute(backend: Backend) {
 }
 
 async fn sessions_end_twelve_hours_after_sign_in_however_active(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
-    let s = app.seed_customer_with_invoices("acme", "A").await;
-    let (_, path) = app.link(&s.merchant, &s.customer).await;
-    let client = browser();
-    sign_in_with_link(&app, &client, &path).await;
+    let Some((app, client)) = app_with_signed_in_customer(backend).await else { return };
     // A request every 20 minutes for 12 hours.
     for _ in 0..36 {
         assert_eq!(account_status(&app, &client).await, 200);

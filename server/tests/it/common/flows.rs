@@ -12,6 +12,17 @@ pub async fn app_and_sink(backend: Backend) -> Option<(TestApp, SmtpSink)> {
     Some((app, sink))
 }
 
+/// An app where acme's customer A has signed in through an access link,
+/// and the browser that holds that session.
+pub async fn app_with_signed_in_customer(backend: Backend) -> Option<(TestApp, reqwest::Client)> {
+    let app = spawn_app(backend).await?;
+    let s = app.seed_customer_with_invoices("acme", "A").await;
+    let (_, path) = app.link(&s.merchant, &s.customer).await;
+    let client = browser();
+    sign_in_with_link(&app, &client, &path).await;
+    Some((app, client))
+}
+
 /// Waits for the `n`th email at the sink and returns it with quoted-printable
 /// soft line breaks undone.
 pub async fn nth_email(sink: &SmtpSink, n: usize) -> String {
