@@ -1,8 +1,18 @@
 //! Escaping for the few places that write HTML as text rather than as
-//! Leptos views (the account page's invoice rows, see
-//! `pages::account::invoice_rows_html`).
+//! Leptos views (the account page's server-rendered parts, see
+//! `pages::account_html`, and the portal's header and footer), and the one
+//! way such text goes into a page.
 
+use leptos::tachys::html::InertElement;
 use std::fmt;
+
+/// Puts `html` into the page as it is. The caller vouches for two things:
+/// it is exactly one element, and every value in it was [`Escaped`]. It is
+/// not hydrated (Leptos treats it as static markup), so it is only for the
+/// parts of a page the server renders, never inside an island.
+pub fn trusted_element(html: String) -> InertElement {
+    InertElement::new(html)
+}
 
 /// Text made safe for HTML text and for a double- or single-quoted
 /// attribute value: `& < > " '` become entities, everything else is kept.

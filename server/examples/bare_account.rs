@@ -7,10 +7,10 @@
 //!   the session its cookie names (the session row, merchant, customer, open
 //!   invoices and last autopay failure in one query, the session's checks,
 //!   dates in the customer's zone, balance), through the same pool;
-//! - the same page: the summary written with `write!`, HTML-escaped, and
-//!   the invoice rows by the function Settle writes them with
-//!   (`invoice_rows_html`); the page's fixed parts (head, navigation,
-//!   forms) come from Settle's own rendering, captured once by the script;
+//! - the same page: the summary and the invoice rows by the functions
+//!   Settle writes them with (`summary_html`, `invoice_rows_html`); the
+//!   page's other parts (head, navigation, forms) come from Settle's own
+//!   rendering, captured once by the script;
 //! - no Leptos, and none of the router's layers (session manager, security
 //!   headers, origin check, throttles, custom domains, tracing, compression).
 //!
@@ -18,19 +18,16 @@
 //! `bare_account DATABASE_URL SLUG PAGE_FILE ADDR`, where PAGE_FILE is the
 //! account page as Settle served it to the customer being measured.
 
-use app::html_text::Escaped;
-use app::pages::invoice_rows_html;
+use app::pages::{invoice_rows_html, summary_html};
 use app::server::session_store::DbSessionStore;
 use app::server::{portal, AppError};
 use app::server::{Db, UtcMillis};
-use app::types::AccountView;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sqlx::AnyPool;
-use std::fmt::Write;
 use std::str::FromStr;
 use std::sync::Arc;
 use tower_sessions::session::Id;
@@ -66,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn split_page(page: &str) -> Option<(String, String, String)> {
-    let summary = page[..page.find("class=\"summary\">")?].rfind("<section")?;
+    let summary = page[..page.find("class=\"summary\"")?].rfind("<section")?;
     let summary_end = summary + page[summary..].find("</section>")? + "</section>".len();
     let rows = page.find("<tbody>")? + "<tbody>".len();
     let rows_end = page.find("</tbody>")?;
@@ -100,39 +97,9 @@ async fn page(bare: &Bare, headers: &HeaderMap) -> Result<String, StatusCode> {
     let mut html =
         String::with_capacity(bare.head.len() + bare.middle.len() + bare.tail.len() + 512 * view.invoices.len());
     html.push_str(&bare.head);
-    summary(&mut html, &bare.slug, &view);
+    html.push_str(&summary_html(&view, &format!("/p/{}", bare.slug)));
     html.push_str(&bare.middle);
     html.push_str(&invoice_rows_html(&view.invoices, &view.locale, &format!("/p/{}/invoices", bare.slug)));
     html.push_str(&bare.tail);
     Ok(html)
-}
-
-fn summary(html: &mut String, slug: &str, view: &AccountView) {
-    let _ = write!(
-        html,
-        "<section class=\"summary\" aria-labelledby=\"balance-heading\"><p class=\"muted\">Signed in as <strong>{}</strong> · {}</p>\
-         <h1 id=\"balance-heading\">Balance due</h1>",
-        Escaped(&view.customer_name),
-        Escaped(&view.customer_email)
-    );
-    if let Some(problem) = &view.autopay_problem {
-        let _ = write!(html, "<div class=\"notice notice--error\" role=\"alert\"><p>{}</p></div>", Escaped(problem));
-    }
-    for line in &view.balance {
-        let _ = write!(
-            html,
-            "<p class=\"balance\" data-testid=\"balance-total\">{}</p><p class=\"balance__detail\">{} {}",
-            Escaped(&line.total.display_in(&view.locale)),
-            line.invoice_count,
-            if line.invoice_count == 1 { "open invoice" } else { "open invoices" }
-        );
-        if line.overdue.minor > 0 {
-            let _ = write!(html, " · {} overdue", Escaped(&line.overdue.display_in(&view.locale)));
-        }
-        let _ = write!(
-            html,
-            "</p><p><a class=\"button button--primary\" href=\"/p/{slug}/pay\" data-testid=\"pay-all\">Pay all</a></p>"
-        );
-    }
-    html.push_str("</section>");
 }

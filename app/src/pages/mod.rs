@@ -1,6 +1,7 @@
 //! One module per route.
 
 mod account;
+mod account_html;
 mod console;
 mod home;
 mod invoice;
@@ -11,7 +12,8 @@ mod portal_home;
 mod settings;
 mod sign_in;
 
-pub use account::{invoice_rows_html, AccountPage};
+pub use account::AccountPage;
+pub use account_html::{invoice_rows_html, summary_html};
 pub use console::{
     ConsoleApiKeysPage, ConsoleAuditPage, ConsoleBrandingPage, ConsoleCustomerPage, ConsoleCustomersPage,
     ConsoleDashboardPage, ConsoleHomePage, ConsoleImportPage, ConsoleInvoicePage, ConsoleInvoicesPage,
