@@ -37,11 +37,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// A page's title as it goes into the page. leptos_meta writes the server's
+/// `<title>` without escaping it, and titles carry names merchants and
+/// imports chose (a name holding `</title><script>` would end the title
+/// early), so the server escapes them here. In the browser the text goes to
+/// `document.title`, which takes plain text.
+fn title_text(text: String) -> String {
+    if cfg!(feature = "ssr") {
+        crate::html_text::Escaped(&text).to_string()
+    } else {
+        text
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title text="Settle"/>
+        // The formatter applies to every page's <Title/>.
+        <Title text="Settle" formatter=title_text/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=SiteHome/>

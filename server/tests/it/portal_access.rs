@@ -14,6 +14,7 @@ on_both_backends!(
     merchant_x_link_never_opens_merchant_y_portal,
     cross_site_post_is_refused,
     account_without_session_redirects_to_portal_home,
+    markup_in_names_and_numbers_is_shown_as_text,
     health_and_readiness,
 );
 
@@ -45,6 +46,35 @@ async fn valid_link_continue_then_account_shows_open_invoices_and_total(app: Tes
     assert!(html.contains("$200.50"), "balance is 120.00 + 80.50");
     assert!(html.contains("$120.00 overdue"), "overdue part of the balance");
     assert!(html.contains("10 days overdue") && html.contains("Due in 5 days"));
+}
+
+/// The account page and the portal's header and footer are written as HTML
+/// text (`account_html`, `layout.rs`): what merchants and imports stored
+/// must come out as text there, in element content and in attributes.
+async fn markup_in_names_and_numbers_is_shown_as_text(app: TestApp) {
+    let hostile = "<img src=x onerror=alert(1)>";
+    app.merchant("evil", "Shop \"<b>Bold</b>\" & Co's").await;
+    let s = app.seed_customer_with_invoices("evil", hostile).await;
+    let (_, path) = app.link(&s.merchant, &s.customer).await;
+    let client = browser();
+    sign_in_with_link(&app, &client, &path).await;
+    let html = page(client.get(app.url("/p/evil/account")).send().await.unwrap()).await;
+
+    for raw in ["<img src=x", "<b>"] {
+        let at = html.find(raw).map(|i| &html[i.saturating_sub(200)..(i + 100).min(html.len())]);
+        assert_eq!(at, None, "no stored markup reaches the page");
+    }
+    let shown = "&lt;img src=x onerror=alert(1)&gt;";
+    assert!(html.contains(&format!("Signed in as <strong>{shown} Customer</strong>")), "the customer's name");
+    for n in ["1", "2"] {
+        assert!(html.contains(&format!(">{shown}-{n}</a>")), "invoice {n}'s number as text");
+        assert!(html.contains(&format!("data-invoice=\"{shown}-{n}\"")), "and in the sort attribute");
+    }
+    let merchant = "Shop &quot;&lt;b&gt;Bold&lt;/b&gt;&quot; &amp; Co&#39;s";
+    assert!(html.contains(&format!("<span class=\"portal__name\">{merchant}</span>")), "the header");
+    assert!(html.contains(&format!("<p>Payments for {merchant} · Powered by Settle</p>")), "the footer");
+    // leptos_meta writes <title> as it is given: `App`'s formatter escapes it.
+    assert!(html.contains(&format!("<title>Your account · {merchant}</title>")), "the title");
 }
 
 async fn get_does_not_consume_the_link(app: TestApp) {
