@@ -6,14 +6,17 @@
 
 use crate::mail::{Envelope, MailError, Mailer};
 use crate::sms::{SmsEnvelope, SmsError, SmsSender};
+use app::server::lease_keeper::renew_until_dropped;
 use app::server::mail::{render_html, EmailContent};
+use app::server::repo::outbox_leases::{self, Outbox};
 use app::server::repo::{customers, merchants, messages};
 use app::server::{Clock, Db, UtcMillis};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A worker that dies mid-send loses its claim after this long.
+/// A worker that dies mid-send loses its claim after this long (a live one
+/// renews it while its batch runs).
 const LEASE_MS: i64 = 60_000;
 const BATCH: i64 = 20;
 /// Attempts before a temporarily failing message is given up (about 17 h of backoff).
@@ -82,10 +85,24 @@ impl DeliveryWorker {
         DeliveryWorker { db, clock, mailer, sms, base_url: base_url.into() }
     }
 
-    /// Claims and delivers one batch of due messages.
+    /// Claims and delivers one batch of due messages, renewing the batch's
+    /// leases while it runs (a slow mail server must not let another
+    /// worker claim and send the same messages).
     pub async fn run_once(&self) -> Result<DeliveryReport, sqlx::Error> {
-        let now = self.clock.now();
-        let claimed = messages::claim_due(&self.db, now, LEASE_MS, BATCH).await?;
+        let claimed = messages::claim_due(&self.db, self.clock.now(), LEASE_MS, BATCH).await?;
+        if claimed.is_empty() {
+            return Ok(DeliveryReport::default());
+        }
+        let ids: Vec<String> = claimed.iter().map(|m| m.id.clone()).collect();
+        let (db, clock, ids) = (&self.db, &self.clock, &ids);
+        let renew = move || outbox_leases::renew_sending(db, Outbox::Messages, ids, clock.now(), LEASE_MS);
+        tokio::select! {
+            report = self.deliver(claimed) => report,
+            never = renew_until_dropped("messages", renew) => match never {},
+        }
+    }
+
+    async fn deliver(&self, claimed: Vec<messages::MessageRow>) -> Result<DeliveryReport, sqlx::Error> {
         let mut report = DeliveryReport::default();
         let mut senders: HashMap<String, Option<merchants::MerchantRow>> = HashMap::new();
         for msg in claimed {

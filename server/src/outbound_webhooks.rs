@@ -12,10 +12,12 @@ use crate::delivery::backoff_ms;
 use app::server::db::{begin_write, Claim};
 use app::server::gateway::signature;
 use app::server::ids::new_id_body;
+use app::server::lease_keeper::renew_until_dropped;
 use app::server::repo::events;
 use app::server::repo::merchants::MerchantRow;
+use app::server::repo::outbox_leases::{self, Outbox};
 use app::server::tokens::SecretToken;
-use app::server::{AppError, Db, UtcMillis};
+use app::server::{AppError, Clock, Db, UtcMillis};
 use std::time::Duration;
 
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -149,10 +151,31 @@ pub struct WebhookReport {
     pub failed: usize,
 }
 
-/// One pass: fan out new events, then send what is due.
-pub async fn run_once(db: &Db, http: &reqwest::Client, now: UtcMillis) -> Result<WebhookReport, sqlx::Error> {
-    let mut report = WebhookReport { queued: fan_out(db, now).await?, ..WebhookReport::default() };
-    for d in claim(db, now, 50).await? {
+/// One pass: fan out new events, then send what is due, renewing the
+/// batch's leases while it runs (50 slow endpoints take longer than one
+/// lease, and another worker must not send the same deliveries meanwhile).
+pub async fn run_once(db: &Db, http: &reqwest::Client, clock: &dyn Clock) -> Result<WebhookReport, sqlx::Error> {
+    let now = clock.now();
+    let queued = fan_out(db, now).await?;
+    let claimed = claim(db, now, 50).await?;
+    let ids: Vec<String> = claimed.iter().map(|d| d.id.clone()).collect();
+    let ids = &ids;
+    let renew = move || outbox_leases::renew_sending(db, Outbox::WebhookDeliveries, ids, clock.now(), LEASE_MS);
+    let report = WebhookReport { queued, ..WebhookReport::default() };
+    tokio::select! {
+        report = send(db, http, now, claimed, report) => report,
+        never = renew_until_dropped("webhook deliveries", renew) => match never {},
+    }
+}
+
+async fn send(
+    db: &Db,
+    http: &reqwest::Client,
+    now: UtcMillis,
+    claimed: Vec<Claimed>,
+    mut report: WebhookReport,
+) -> Result<WebhookReport, sqlx::Error> {
+    for d in claimed {
         let endpoint: Option<(String, String, Option<i64>)> =
             sqlx::query_as("SELECT url, secret, disabled_at FROM webhook_endpoints WHERE id = $1")
                 .bind(&d.endpoint_id)

@@ -224,7 +224,7 @@ async fn run_jobs(state: AppState, dunning: bool, mut shutdown: tokio::sync::wat
                 Err(e) => tracing::warn!(error = %e, "reminder sweep failed"),
             }
         }
-        match crate::outbound_webhooks::run_once(&state.db, &webhooks, state.clock.now()).await {
+        match crate::outbound_webhooks::run_once(&state.db, &webhooks, state.clock.as_ref()).await {
             Ok(r) if r.delivered + r.retrying + r.failed > 0 => tracing::debug!(?r, "webhook batch"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "webhook worker could not run"),

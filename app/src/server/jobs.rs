@@ -4,14 +4,14 @@
 //! a crashed worker) still has its effect once.
 
 use super::ids::MerchantId;
+use super::lease_keeper::renew_until_dropped;
 use super::payments::autopay::{self, ChargeRun};
 use super::repo::jobs::{self, JobRow};
 use super::{AppError, AppState, UtcMillis};
 
 /// A worker that dies mid-batch loses its claims after this long (a live
-/// one renews them every `RENEW_EVERY`, so a slow batch keeps them).
+/// one renews them, see [`renew_until_dropped`], so a slow batch keeps them).
 pub const LEASE_MS: i64 = 60_000;
-const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 const KINDS: &[&str] = &[autopay::CHARGE_JOB, autopay::RETRY_JOB];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,17 +35,7 @@ pub async fn run_once(state: &AppState, owner: &str, limit: i64) -> Result<RunRe
 
 /// Renews `owner`'s leases until dropped (when its batch ends).
 async fn keep_leases(state: &AppState, owner: &str) -> std::convert::Infallible {
-    let mut tick = tokio::time::interval(RENEW_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await; // the first tick is immediate; the claim is fresh
-    loop {
-        tick.tick().await;
-        if let Err(e) = jobs::renew_leases(&state.db, owner, state.clock.now(), LEASE_MS).await {
-            // The batch goes on; if renewals keep failing the claims lapse
-            // and another worker re-runs them, which the dedupe keys allow.
-            tracing::warn!(error = %e, "could not renew job leases");
-        }
-    }
+    renew_until_dropped("jobs", || jobs::renew_leases(&state.db, owner, state.clock.now(), LEASE_MS)).await
 }
 
 async fn run_batch(state: &AppState, owner: &str, claimed: Vec<JobRow>) -> Result<RunReport, AppError> {

@@ -13,6 +13,7 @@ pub mod history;
 pub mod ids;
 pub mod import;
 pub mod jobs;
+pub mod lease_keeper;
 pub mod mail;
 pub mod passwords;
 pub mod pay_views;

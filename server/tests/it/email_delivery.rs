@@ -8,7 +8,8 @@ use app::server::dunning::sweep::sweep;
 use app::server::mail::{render_branded, EmailContent};
 use app::server::repo::invoices::InvoiceStatus;
 use app::server::repo::messages::{self, NewEmail};
-use app::server::Clock;
+use app::server::repo::outbox_leases::{renew_sending, Outbox};
+use app::server::{Clock, UtcMillis};
 use std::time::{Duration, Instant};
 
 async fn app_with_smtp(backend: Backend, url: String) -> Option<TestApp> {
@@ -20,6 +21,11 @@ async fn app_with_smtp(backend: Backend, url: String) -> Option<TestApp> {
 }
 
 async fn queue(app: &TestApp, to: &str, key: &str) -> Option<String> {
+    queue_at(app, to, key, app.clock.now()).await
+}
+
+/// Queues a sign-in code email, due at `at`.
+async fn queue_at(app: &TestApp, to: &str, key: &str, at: UtcMillis) -> Option<String> {
     let merchant = match app::server::repo::merchants::find_by_slug(app.db.pool(), "acme").await.unwrap() {
         Some(m) => m,
         None => app.merchant("acme", "Acme Co").await,
@@ -42,10 +48,7 @@ async fn queue(app: &TestApp, to: &str, key: &str) -> Option<String> {
         template_key: "test".into(),
         dedupe_key: key.into(),
     };
-    messages::enqueue_email(app.db.pool(), &merchant.merchant_id(), &email, app.clock.now())
-        .await
-        .unwrap()
-        .map(|id| id.to_string())
+    messages::enqueue_email(app.db.pool(), &merchant.merchant_id(), &email, at).await.unwrap().map(|id| id.to_string())
 }
 
 async fn status(app: &TestApp, key: &str) -> (String, i64, Option<String>) {
@@ -234,7 +237,44 @@ async fn unreadable_reminder_content_fails_with_the_reason(backend: Backend) {
     assert!(sink.messages().is_empty());
 }
 
+/// A worker renews the leases of the messages it is still sending (its
+/// batch can outlast one lease behind a slow mail server); a dead worker's
+/// lapse and are taken over. The messages are due a day ahead of the app's
+/// clock, so the app's own worker leaves them to this test.
+async fn a_live_worker_keeps_its_claims_and_a_dead_ones_lapse(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let t0 = app.clock.now().0 + 86_400_000;
+    let at = |secs: i64| UtcMillis(t0 + secs * 1000);
+    for key in ["lease:1", "lease:2", "lease:3"] {
+        queue_at(&app, &format!("{key}@example.com").replace(':', "-"), key, at(0)).await.unwrap();
+    }
+    let lease = 60_000;
+    let live = messages::claim_due(&app.db, at(0), lease, 2).await.unwrap();
+    let dead = messages::claim_due(&app.db, at(0), lease, 10).await.unwrap();
+    assert_eq!((live.len(), dead.len()), (2, 1));
+    let live_ids: Vec<String> = live.iter().map(|m| m.id.clone()).collect();
+    // The live worker sends its first message at once, then renews 20 s
+    // and 40 s in: only the one it is still sending.
+    messages::mark_sent(&app.db, &live_ids[0], "test", None, at(1)).await.unwrap();
+    for secs in [20, 40] {
+        assert_eq!(renew_sending(&app.db, Outbox::Messages, &live_ids, at(secs), lease).await.unwrap(), 1);
+    }
+    // 70 s in, past the first lease: only the dead worker's message is free.
+    let taken = messages::claim_due(&app.db, at(70), lease, 10).await.unwrap();
+    assert_eq!(taken.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [dead[0].id.as_str()]);
+    // Had the live worker died after its last renewal, its message would be
+    // free 60 s after it (100 s in), and not before.
+    assert!(messages::claim_due(&app.db, at(99), lease, 10).await.unwrap().is_empty());
+    let taken = messages::claim_due(&app.db, at(101), lease, 10).await.unwrap();
+    assert_eq!(taken.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [live_ids[1].as_str()]);
+    // Webhook deliveries renew the same way, in their own table.
+    let none = ["whd_none".to_string()];
+    assert_eq!(renew_sending(&app.db, Outbox::WebhookDeliveries, &none, at(101), lease).await.unwrap(), 0);
+    assert_eq!(renew_sending(&app.db, Outbox::Messages, &[], at(101), lease).await.unwrap(), 0);
+}
+
 per_backend!(
+    a_live_worker_keeps_its_claims_and_a_dead_ones_lapse,
     a_reminder_is_branded_as_html_when_it_is_sent,
     unreadable_reminder_content_fails_with_the_reason,
     smtp_delivery_is_multipart_branded_and_once_only,

@@ -106,16 +106,16 @@ async fn events_are_posted_once_signed_and_retried(app: TestApp) {
 
     let http = client();
     // First pass: queued, sent, refused by the receiver, retried later.
-    let r = run_once(&app.db, &http, app.clock_now()).await.unwrap();
+    let r = run_once(&app.db, &http, app.clock.as_ref()).await.unwrap();
     assert_eq!((r.queued, r.delivered, r.retrying), (1, 0, 1), "{r:?}");
-    let r = run_once(&app.db, &http, app.clock_now()).await.unwrap();
+    let r = run_once(&app.db, &http, app.clock.as_ref()).await.unwrap();
     assert_eq!((r.queued, r.delivered, r.retrying), (0, 0, 0), "not before its backoff: {r:?}");
     app.clock.advance(std::time::Duration::from_secs(31));
-    let r = run_once(&app.db, &http, app.clock_now()).await.unwrap();
+    let r = run_once(&app.db, &http, app.clock.as_ref()).await.unwrap();
     assert_eq!((r.queued, r.delivered, r.retrying), (0, 1, 0), "{r:?}");
     let delivered_at = app.clock_now();
     app.clock.advance(std::time::Duration::from_secs(3600));
-    let r = run_once(&app.db, &http, app.clock_now()).await.unwrap();
+    let r = run_once(&app.db, &http, app.clock.as_ref()).await.unwrap();
     assert_eq!(r, Default::default(), "nothing twice");
 
     let seen = seen.lock().unwrap().clone();
@@ -146,6 +146,6 @@ async fn events_are_posted_once_signed_and_retried(app: TestApp) {
     owner.post(app.url(&format!("/m/acme/webhooks/{endpoint}/disable"))).send().await.unwrap();
     let a2 = invoice("Acme-2").await;
     owner.post(app.url(&format!("/m/acme/invoices/{a2}/void"))).send().await.unwrap();
-    let r = run_once(&app.db, &http, app.clock_now()).await.unwrap();
+    let r = run_once(&app.db, &http, app.clock.as_ref()).await.unwrap();
     assert_eq!(r, Default::default(), "a disabled endpoint gets nothing");
 }

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod merchant_users;
 pub mod merchants;
 pub mod messages;
+pub mod outbox_leases;
 pub mod payment_methods;
 pub mod payments;
 pub mod rate_limits;
