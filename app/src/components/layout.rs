@@ -71,16 +71,7 @@ mod tests {
     use super::*;
 
     fn branding() -> Branding {
-        Branding {
-            slug: "acme".into(),
-            display_name: "Acme <Tools> & \"Co\"".into(),
-            logo_url: None,
-            primary_color: "#123456".into(),
-            accent_color: "#654321".into(),
-            support_email: None,
-            support_phone: None,
-            test_mode: false,
-        }
+        Branding { display_name: "Acme <Tools> & \"Co\"".into(), ..crate::types::fixtures::branding() }
     }
 
     #[test]

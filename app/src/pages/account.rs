@@ -197,21 +197,7 @@ fn reorder_rows(key: SortKey) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{Currency, InvoiceStatusLabel, Money};
-
-    fn inv(number: &str, due: &str, minor: i64) -> OpenInvoice {
-        OpenInvoice {
-            id: number.into(),
-            number: number.into(),
-            issued_on: "2026-01-01".into(),
-            due_on: due.into(),
-            issued_on_display: String::new(),
-            due_on_display: String::new(),
-            amount_due: Money::new(minor, Currency::USD),
-            days_overdue: 0,
-            status: InvoiceStatusLabel::Overdue,
-        }
-    }
+    use crate::types::fixtures::open_invoice as inv;
 
     #[test]
     fn sorts_by_due_date_or_by_amount() {

@@ -230,34 +230,12 @@ pub fn sign_out_html(portal_home: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{BalanceLine, Branding, Currency, InvoiceStatusLabel, Money};
-
-    fn inv(number: &str, due: &str, minor: i64) -> OpenInvoice {
-        OpenInvoice {
-            id: number.into(),
-            number: number.into(),
-            issued_on: "2026-01-01".into(),
-            due_on: due.into(),
-            issued_on_display: String::new(),
-            due_on_display: String::new(),
-            amount_due: Money::new(minor, Currency::USD),
-            days_overdue: 0,
-            status: InvoiceStatusLabel::Overdue,
-        }
-    }
+    use crate::types::fixtures::{branding, open_invoice as inv};
+    use crate::types::{BalanceLine, Currency, Money};
 
     fn view(invoices: Vec<OpenInvoice>) -> AccountView {
         AccountView {
-            branding: Branding {
-                slug: "acme".into(),
-                display_name: "Acme".into(),
-                logo_url: None,
-                primary_color: "#123456".into(),
-                accent_color: "#654321".into(),
-                support_email: None,
-                support_phone: None,
-                test_mode: false,
-            },
+            branding: branding(),
             customer_name: "<script>alert(1)</script> O'Neil".into(),
             customer_email: "a&b@example.com".into(),
             locale: "en-US".into(),

@@ -56,16 +56,7 @@ mod tests {
     use super::*;
 
     fn branding(primary: &str) -> Branding {
-        Branding {
-            slug: "acme".into(),
-            display_name: "Acme".into(),
-            logo_url: None,
-            primary_color: primary.into(),
-            accent_color: "#0f766e".into(),
-            support_email: None,
-            support_phone: None,
-            test_mode: false,
-        }
+        Branding { primary_color: primary.into(), ..super::super::fixtures::branding() }
     }
 
     #[test]

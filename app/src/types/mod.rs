@@ -4,6 +4,8 @@ pub mod account;
 pub mod branding;
 pub mod console;
 pub mod error;
+#[cfg(test)]
+pub mod fixtures;
 pub mod invoice;
 pub mod link;
 pub mod locale;
