@@ -158,23 +158,27 @@ pub async fn run_once(db: &Db, http: &reqwest::Client, clock: &dyn Clock) -> Res
     let now = clock.now();
     let queued = fan_out(db, now).await?;
     let claimed = claim(db, now, 50).await?;
+    if claimed.is_empty() {
+        return Ok(WebhookReport { queued, ..WebhookReport::default() });
+    }
     let ids: Vec<String> = claimed.iter().map(|d| d.id.clone()).collect();
     let ids = &ids;
     let renew = move || outbox_leases::renew_sending(db, Outbox::WebhookDeliveries, ids, clock.now(), LEASE_MS);
-    let report = WebhookReport { queued, ..WebhookReport::default() };
-    tokio::select! {
-        report = send(db, http, now, claimed, report) => report,
+    let sent = tokio::select! {
+        sent = send(db, http, now, claimed) => sent?,
         never = renew_until_dropped("webhook deliveries", renew) => match never {},
-    }
+    };
+    Ok(WebhookReport { queued, ..sent })
 }
 
+/// Sends the claimed deliveries and records each outcome.
 async fn send(
     db: &Db,
     http: &reqwest::Client,
     now: UtcMillis,
     claimed: Vec<Claimed>,
-    mut report: WebhookReport,
 ) -> Result<WebhookReport, sqlx::Error> {
+    let mut report = WebhookReport::default();
     for d in claimed {
         let endpoint: Option<(String, String, Option<i64>)> =
             sqlx::query_as("SELECT url, secret, disabled_at FROM webhook_endpoints WHERE id = $1")

@@ -8,7 +8,7 @@
 
 use super::encode_component;
 use crate::html_text::Escaped;
-use crate::types::{AccountSecurity, AccountView, OpenInvoice};
+use crate::types::{AccountSecurity, AccountView, BalanceLine, OpenInvoice};
 use std::fmt::Write;
 
 // Writing to a String cannot fail: every `write!` below ignores its Ok(()).
@@ -43,26 +43,33 @@ pub fn summary_html(view: &AccountView, portal_home: &str) -> String {
             "<p class=\"balance\" data-testid=\"balance-total\">Nothing due</p>\
              <p class=\"balance__detail\">You're all paid up. Thank you!</p>",
         );
-    }
-    for line in view.balance.iter().filter(|_| !view.invoices.is_empty()) {
-        let _ = write!(
-            html,
-            "<p class=\"balance\" data-testid=\"balance-total\">{}</p><p class=\"balance__detail\">{} {}",
-            Escaped(&line.total.display_in(&view.locale)),
-            line.invoice_count,
-            if line.invoice_count == 1 { "open invoice" } else { "open invoices" },
-        );
-        if line.overdue.minor > 0 {
-            let _ = write!(html, " · {} overdue", Escaped(&line.overdue.display_in(&view.locale)));
+    } else {
+        for line in &view.balance {
+            balance_line(&mut html, line, &view.locale, portal_home);
         }
-        let _ = write!(
-            html,
-            "</p><p><a class=\"button button--primary\" href=\"{}/pay\" data-testid=\"pay-all\">Pay all</a></p>",
-            Escaped(portal_home),
-        );
     }
     html.push_str("</section>");
     html
+}
+
+/// One currency's balance: total, how many invoices and how much is
+/// overdue, and "Pay all".
+fn balance_line(html: &mut String, line: &BalanceLine, locale: &str, portal_home: &str) {
+    let _ = write!(
+        html,
+        "<p class=\"balance\" data-testid=\"balance-total\">{}</p><p class=\"balance__detail\">{} {}",
+        Escaped(&line.total.display_in(locale)),
+        line.invoice_count,
+        if line.invoice_count == 1 { "open invoice" } else { "open invoices" },
+    );
+    if line.overdue.minor > 0 {
+        let _ = write!(html, " · {} overdue", Escaped(&line.overdue.display_in(locale)));
+    }
+    let _ = write!(
+        html,
+        "</p><p><a class=\"button button--primary\" href=\"{}/pay\" data-testid=\"pay-all\">Pay all</a></p>",
+        Escaped(portal_home),
+    );
 }
 
 /// The form around the invoice table: a tick per invoice (all ticked), an
@@ -231,7 +238,7 @@ pub fn sign_out_html(portal_home: &str) -> String {
 mod tests {
     use super::*;
     use crate::types::fixtures::{branding, open_invoice as inv};
-    use crate::types::{BalanceLine, Currency, Money};
+    use crate::types::{Currency, Money};
 
     fn view(invoices: Vec<OpenInvoice>) -> AccountView {
         AccountView {
